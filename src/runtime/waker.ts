@@ -1,0 +1,42 @@
+/**
+ * The book's `Waker`: the handle a pending future keeps so that it can tell its executor "poll me
+ * again".
+ *
+ * A `Waker` object lives on the thread that created it (objects never cross threads) and `wake()` is
+ * always a same-thread call. To be woken from another thread, a waker is exported as a number
+ * (`exportWaker`, done for you by the reactor's `setWaker`): the other thread sets that number's bit
+ * in the owning executor's shared-memory inbox, and the owning executor calls `wake()` here.
+ *
+ * Subclass `Waker` to write your own (combinators do: `joinAll` gives each child its own waker that
+ * marks the child ready, then wakes the parent).
+ *
+ * @module
+ */
+
+/**
+ * Something that can be woken: `wake()` makes the executor poll the task behind it again. Waking
+ * more than once before the poll is the same as waking once; waking a finished task does nothing.
+ *
+ * @example
+ * ```ts
+ * class CountingWaker extends Waker {
+ *   count = 0;
+ *   constructor(private inner: Waker) { super(); }
+ *   override wake(): void { this.count++; this.inner.wake(); }
+ * }
+ * ```
+ */
+export abstract class Waker {
+  /**
+   * The slot this waker holds in its executor's cross-thread table, or -1 when it has none.
+   * Managed by the executor; user code never writes it.
+   * @internal
+   */
+  slot = -1;
+  abstract wake(): void;
+}
+
+/** A waker that does nothing: for polling a future by hand when no wake-up is wanted. */
+export class NoopWaker extends Waker {
+  override wake(): void {}
+}
