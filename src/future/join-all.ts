@@ -1,0 +1,59 @@
+/**
+ * `joinAll(futures)` (the book's `join_all`) and `join(a, b, ...)`: run futures concurrently and
+ * complete with all their outputs, in input order. The first error drops the rest and is thrown.
+ *
+ * @module
+ */
+import { PENDING, pollAfterReady, type Future, type Output, type Poll } from "./future.js";
+import { FanIn } from "./fan-in.js";
+import type { Waker } from "../runtime/waker.js";
+
+class JoinAll<T> extends FanIn<T> implements Future<T[]> {
+  private readonly results: T[];
+  private remaining: number;
+
+  constructor(futures: Iterable<Future<T>>) {
+    super(futures);
+    this.results = new Array(this.futures.length);
+    this.remaining = this.futures.length;
+  }
+
+  poll(waker: Waker): Poll<T[]> {
+    if (this.done) pollAfterReady("joinAll()");
+    this.pollChildren(waker);
+    if (this.remaining > 0) return PENDING;
+    this.done = true;
+    return this.results;
+  }
+
+  protected childReady(index: number, value: T): boolean {
+    this.results[index] = value;
+    this.remaining--;
+    return false;
+  }
+}
+
+/**
+ * Runs `futures` concurrently; completes with their outputs in input order. A wake re-polls only
+ * the child it belongs to.
+ *
+ * @example
+ * ```ts
+ * const texts = yield* wait(joinAll([1, 2, 3].map((i) => Http.get(`/${i * 100}/hi${i}`))));
+ * ```
+ */
+export function joinAll<T>(futures: Iterable<Future<T>>): Future<T[]> {
+  return new JoinAll(futures);
+}
+
+/**
+ * Runs a fixed set of futures of different types concurrently; completes with a typed tuple.
+ *
+ * @example
+ * ```ts
+ * const [n, s] = yield* wait(join(ready(1), ready("one"))); // [number, string]
+ * ```
+ */
+export function join<F extends Future<unknown>[]>(...futures: F): Future<{ [K in keyof F]: Output<F[K]> }> {
+  return new JoinAll(futures) as unknown as Future<{ [K in keyof F]: Output<F[K]> }>;
+}

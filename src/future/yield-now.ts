@@ -1,0 +1,34 @@
+/**
+ * `yieldNow()`: give the other ready tasks (and the executor's I/O and timer checks) a turn.
+ *
+ * @module
+ */
+import { PENDING, pollAfterReady, type Future, type Poll } from "./future.js";
+import type { Waker } from "../runtime/waker.js";
+
+class YieldNow implements Future<void> {
+  private state = 0; // 0 not polled, 1 yielded once, 2 done
+  poll(waker: Waker): Poll<void> {
+    if (this.state === 0) {
+      this.state = 1;
+      waker.wake();
+      return PENDING;
+    }
+    if (this.state === 2) pollAfterReady("yieldNow()");
+    this.state = 2;
+    return undefined;
+  }
+}
+
+/**
+ * A future that is pending once (after waking itself), then ready: the task goes to the back of
+ * the ready queue.
+ *
+ * @example
+ * ```ts
+ * for (let i = 0; i < 1e6; i++) { work(i); if (i % 1000 === 0) yield* wait(yieldNow()); }
+ * ```
+ */
+export function yieldNow(): Future<void> {
+  return new YieldNow();
+}

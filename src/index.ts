@@ -1,0 +1,21 @@
+/**
+ * reactor-executor: the reactor-executor pattern of Rust's async world (chapter 8 of *Asynchronous
+ * Programming in Rust*) for TypeScript on Node.js. Everything public is exported from here.
+ *
+ * @module
+ */
+export { PENDING, type Pending, type Poll, type Future, type Output } from "./future/future.js";
+export { ready } from "./future/ready.js";
+export { map } from "./future/map.js";
+export { joinAll, join } from "./future/join-all.js";
+export { select, race, type Selected } from "./future/select.js";
+export { coroutine, wait, type CoroutineBody } from "./future/coroutine.js";
+export { yieldNow } from "./future/yield-now.js";
+export { fromPromise, toPromise } from "./future/promise.js";
+export { Waker, NoopWaker } from "./runtime/waker.js";
+export { Executor, spawn, type ExecutorOptions, type SpawnOptions } from "./runtime/executor.js";
+export type { JoinHandle } from "./runtime/task.js";
+export { wakeRef } from "./runtime/wake-hub.js";
+export { sleep } from "./time/sleep.js";
+export { timeout } from "./time/timeout.js";
+export { IoError, TimeoutError, CancelledError, HttpParseError, DeadlockError, RuntimeError } from "./errors.js";

@@ -1,0 +1,31 @@
+/**
+ * Which executor is polling on this thread right now (the book's thread-local `CURRENT_EXEC`).
+ * Set only while an executor runs tasks synchronously, so code in a Node callback (outside any poll)
+ * sees none. Each thread has its own module instance, hence its own `current`.
+ *
+ * @module
+ */
+import { RuntimeError } from "../errors.js";
+import type { Executor } from "./executor.js";
+
+let current: Executor | null = null;
+
+/** The executor polling on this thread, or null. */
+export function currentExecutor(): Executor | null {
+  return current;
+}
+
+/** The executor polling on this thread; throws a clear error naming `what` when there is none. */
+export function requireExecutor(what: string): Executor {
+  if (current === null) {
+    throw new RuntimeError(`${what} needs a running executor: call it from inside a task driven by executor.blockOn() or executor.run()`);
+  }
+  return current;
+}
+
+/** @internal Swaps the current executor; returns the previous one. */
+export function setCurrentExecutor(e: Executor | null): Executor | null {
+  const prev = current;
+  current = e;
+  return prev;
+}

@@ -1,0 +1,154 @@
+/**
+ * A task: a top-level future the executor drives, the book's `Task`. To keep a task small (a
+ * million of them must fit in ~150 bytes each) one object plays three parts:
+ *
+ * - the task record the executor keeps (future, state bits, outcome);
+ * - its own `Waker` (`wake()` pushes it on the ready queue unless already queued: a task woken many
+ *   times before it runs is polled once);
+ * - its `JoinHandle` (a `Future<T>` that completes with the task's output, plus `abort()`).
+ *
+ * Invariants: a finished task is never polled again (its future is released at once); a wake of a
+ * finished task is ignored; the handle is a one-shot future like any other.
+ *
+ * @module
+ */
+import { CancelledError } from "../errors.js";
+import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { Waker } from "./waker.js";
+import type { Executor } from "./executor.js";
+
+// State bits.
+export const QUEUED = 1;
+export const DONE = 2;
+export const FAILED = 4;
+export const CANCELLED = 8;
+/** The outcome reached someone through the handle (a failure is not "unobserved"). */
+export const OBSERVED = 16;
+/** The handle returned its output: polling it again is a bug. */
+export const JOINED = 32;
+/** `abort()` was called while the task was being polled: finish it once the poll returns. */
+export const ABORTING = 64;
+
+/**
+ * The handle `spawn` returns: a `Future<T>` that completes with the task's output (or throws its
+ * error; `CancelledError` after `abort()`). Dropping the handle detaches the task; it keeps running.
+ *
+ * @example
+ * ```ts
+ * const h = spawn(sleep(10));
+ * h.abort();
+ * try { yield* wait(h); } catch (e) { e instanceof CancelledError; } // true
+ * ```
+ */
+export interface JoinHandle<T> extends Future<T> {
+  /** Stops the task: its future is dropped (its `drop()` runs) and joiners get `CancelledError`. */
+  abort(): void;
+  /** The task's id, unique within its executor. */
+  readonly id: number;
+  /** The task's name: given to `spawn`, or derived from the future's class or function name. */
+  readonly name: string;
+  /** True once the task has finished (with a value, an error, or cancelled). */
+  readonly finished: boolean;
+}
+
+export class Task<T> extends Waker implements JoinHandle<T> {
+  state = 0;
+  /** The output, or the error when FAILED/CANCELLED. */
+  value: unknown = undefined;
+  /** The waker of whoever awaits the handle. */
+  joiner: Waker | null = null;
+  /** Position in the executor's live-task array (swap-remove), -1 when finished. */
+  index = -1;
+  private given: string | undefined;
+
+  constructor(
+    readonly executor: Executor,
+    readonly id: number,
+    public future: Future<T> | null,
+    name: string | undefined,
+  ) {
+    super();
+    this.given = name;
+  }
+
+  get name(): string {
+    if (this.given === undefined) this.given = deriveName(this.future);
+    return this.given;
+  }
+
+  get finished(): boolean {
+    return (this.state & DONE) !== 0;
+  }
+
+  override wake(): void {
+    const s = this.state;
+    if ((s & (QUEUED | DONE)) !== 0) return;
+    this.state = s | QUEUED;
+    this.executor.schedule(this);
+  }
+
+  poll(waker: Waker): Poll<T> {
+    const s = this.state;
+    if ((s & DONE) === 0) {
+      this.joiner = waker;
+      return PENDING;
+    }
+    if ((s & JOINED) !== 0) pollAfterReady(`JoinHandle of task #${this.id} (${this.name})`);
+    this.state = s | JOINED | OBSERVED;
+    this.joiner = null;
+    if ((s & (FAILED | CANCELLED)) !== 0) throw this.value;
+    return this.value as T;
+  }
+
+  /** Dropping the handle detaches: the task runs on, nobody is told when it ends. */
+  drop(): void {
+    this.joiner = null;
+  }
+
+  abort(): void {
+    const s = this.state;
+    if ((s & DONE) !== 0) return;
+    if (this.executor.isPolling(this)) {
+      this.state = s | ABORTING;
+      return;
+    }
+    this.cancel();
+  }
+
+  /** Drops the future and completes the task as cancelled. */
+  cancel(): void {
+    const f = this.future;
+    const error = new CancelledError(`task #${this.id} (${this.name}) was cancelled`);
+    this.future = null;
+    this.finish(CANCELLED, error);
+    if (f !== null) {
+      try {
+        dropFuture(f);
+      } catch (e) {
+        this.executor.reportWakerError(e);
+      }
+    }
+  }
+
+  /** Marks the task done with `bits` (0, FAILED or CANCELLED) and `value`, and wakes its joiner. */
+  finish(bits: number, value: unknown): void {
+    if (bits === FAILED) this.given ??= deriveName(this.future);
+    this.future = null;
+    this.state = (this.state | DONE | bits) & ~(QUEUED | ABORTING);
+    this.value = value;
+    this.executor.taskFinished(this);
+    const j = this.joiner;
+    if (j !== null) {
+      this.joiner = null;
+      j.wake();
+    }
+  }
+}
+
+function deriveName(future: Future<unknown> | null): string {
+  if (future === null) return "task";
+  const n = (future as { name?: unknown }).name;
+  if (typeof n === "string" && n.length > 0) return n;
+  const c = future.constructor?.name;
+  return c !== undefined && c !== "Object" && c.length > 0 ? c : "task";
+}
