@@ -13,7 +13,7 @@ export { coroutine, wait, type CoroutineBody } from "./future/coroutine.js";
 export { yieldNow } from "./future/yield-now.js";
 export { fromPromise, toPromise } from "./future/promise.js";
 export { Waker, NoopWaker } from "./runtime/waker.js";
-export { Executor, spawn, type ExecutorOptions, type SpawnOptions } from "./runtime/executor.js";
+export { Executor, spawn, exportWaker, releaseWaker, type ExecutorOptions, type SpawnOptions } from "./runtime/executor.js";
 export type { JoinHandle } from "./runtime/task.js";
 export { wakeRef } from "./runtime/wake-hub.js";
 export { sleep } from "./time/sleep.js";

@@ -337,8 +337,9 @@ export class Executor {
   }
 
   private runReady(): void {
-    const queue = this.queue;
     for (let n = 0; n < BUDGET && this.head !== this.tail; n++) {
+      // Re-read the ring each time: a poll that spawns or wakes may have grown it.
+      const queue = this.queue;
       const head = this.head;
       const task = queue[head]!;
       queue[head] = undefined;
@@ -442,4 +443,25 @@ function describe(e: unknown): string {
  */
 export function spawn<T>(future: Future<T>, options?: SpawnOptions): JoinHandle<T> {
   return requireExecutor("spawn").spawn(future, options);
+}
+
+/**
+ * Exports `waker` through the executor polling right now, giving a number any thread can wake it by
+ * with {@link wakeRef}. Pair with {@link releaseWaker}; while exported, the executor counts the
+ * waker as something that may still wake it (no deadlock is reported).
+ *
+ * @example
+ * ```ts
+ * // in a future's poll: hand the waker to a worker thread through shared memory
+ * shared[0] = exportWaker(waker);
+ * // in the worker: wakeRef(shared[0]);
+ * ```
+ */
+export function exportWaker(waker: Waker): number {
+  return requireExecutor("exportWaker()").exportWaker(waker);
+}
+
+/** Releases a ref from {@link exportWaker}; call it on the executor's thread, inside a poll or drop. */
+export function releaseWaker(ref: number): void {
+  requireExecutor("releaseWaker()").releaseWaker(ref);
 }

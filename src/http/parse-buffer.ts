@@ -1,0 +1,78 @@
+/**
+ * The bytes a parser has been given but not consumed yet: a partial head, a partial chunk-size
+ * line, or (on the server) the pipelined requests after the current one.
+ *
+ * Contract: `append` copies, so callers may reuse the buffer they read into; `view()` is the
+ * unconsumed bytes, valid until the next `append` or `consume`. The store grows by doubling and
+ * compacts in place, so feeding a message one byte at a time costs amortised O(1) per byte.
+ *
+ * @module
+ */
+
+/** The empty store: no allocation until something has to be kept. */
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A growable queue of unconsumed bytes.
+ *
+ * @example
+ * ```ts
+ * const pending = new PendingBytes();
+ * pending.append(Buffer.from("GET / HT"));
+ * pending.append(Buffer.from("TP/1.1\r\n"));
+ * pending.view().toString(); // "GET / HTTP/1.1\r\n"
+ * pending.consume(4);
+ * pending.length;            // 12
+ * ```
+ */
+export class PendingBytes {
+  private store: Buffer = EMPTY;
+  private start = 0;
+  private end = 0;
+
+  /** The number of unconsumed bytes. */
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Copies `chunk` after the unconsumed bytes. */
+  append(chunk: Uint8Array): void {
+    const live = this.end - this.start;
+    if (this.end + chunk.length > this.store.length) {
+      if (live + chunk.length <= this.store.length) {
+        this.store.copyWithin(0, this.start, this.end);
+      } else {
+        const grown = Buffer.allocUnsafe(Math.max(2 * this.store.length, live + chunk.length, 256));
+        this.store.copy(grown, 0, this.start, this.end);
+        this.store = grown;
+      }
+      this.start = 0;
+      this.end = live;
+    }
+    this.store.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+
+  /** The unconsumed bytes, as a view into the store. */
+  view(): Buffer {
+    return this.store.subarray(this.start, this.end);
+  }
+
+  /** Drops the first `n` unconsumed bytes. */
+  consume(n: number): void {
+    this.start += n;
+    if (this.start === this.end) this.start = this.end = 0;
+  }
+}
+
+/**
+ * `chunk` as a `Buffer` over the same memory (no copy), for `latin1` decoding and `indexOf`.
+ *
+ * @example
+ * ```ts
+ * asBuffer(new Uint8Array([104, 105])).toString("latin1"); // "hi"
+ * ```
+ */
+export function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}

@@ -1,0 +1,252 @@
+/**
+ * The client side: an incremental HTTP/1.1 response parser, no I/O.
+ *
+ * Contract:
+ * - Feed it what the socket gives (`push(chunk)`, any split, the chunk may be reused afterwards)
+ *   and call `end()` when the peer closes. `push` returns the response as soon as it is complete
+ *   (`Content-Length` or chunked framing, or no body), so the client can stop reading before EOF;
+ *   a read-until-close body completes at `end()`.
+ * - Status line `HTTP/1.0|1.1 SSS reason` (reason optional); interim 1xx responses (100 Continue,
+ *   103 Early Hints) are skipped, 101 is final. HEAD responses (option `method`) and 1xx, 204 and
+ *   304 responses have no body whatever their headers say.
+ * - Framing, RFC 9112 §6.3: `Transfer-Encoding` ending in `chunked` → chunked (it wins over
+ *   `Content-Length`); other `Transfer-Encoding` → until close; else `Content-Length`; else until close.
+ * - Limits: the head (status line, headers, empty line) at most `maxHeaderBytes` (16 KiB), the body
+ *   at most `maxBodyBytes` (64 MiB); exceeding either is an error as soon as it is known, so memory
+ *   stays bounded by the limits plus one chunk.
+ * - Every problem is an `HttpParseError` whose message says what was wrong. After an error the
+ *   parser is finished: later calls throw the same error. Bytes after a complete response are
+ *   ignored (the client sends `Connection: close`).
+ *
+ * @module
+ */
+import { HttpParseError } from "../errors.js";
+import { DEFAULT_MAX_BODY_BYTES, BodyDecoder, parseContentLength, type BodyFraming, type BodyLimits } from "./parse-body.js";
+import { asBuffer, PendingBytes } from "./parse-buffer.js";
+import {
+  BlockScanner,
+  DEFAULT_MAX_HEADER_BYTES,
+  HttpHeaders,
+  listItems,
+  parseFields,
+  quote,
+  type MakeError,
+} from "./parse-headers.js";
+
+/**
+ * A parsed HTTP response.
+ *
+ * @example
+ * ```ts
+ * const res = parseResponse(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"));
+ * res.status;                      // 200
+ * res.headers.get("content-length"); // "2"
+ * res.text();                      // "hi"
+ * ```
+ */
+export interface HttpResponse {
+  /** The status code, 100..999. */
+  readonly status: number;
+  /** The reason phrase (`"OK"`), possibly empty. */
+  readonly statusText: string;
+  /** The header fields: case-insensitive `get`, repeated fields joined with `", "`. */
+  readonly headers: HttpHeaders;
+  /** The trailer fields of a chunked body; empty otherwise. */
+  readonly trailers: HttpHeaders;
+  /** The body bytes, de-chunked; empty for HEAD, 1xx, 204 and 304 responses. */
+  readonly body: Uint8Array;
+  /** The body decoded as UTF-8 (invalid sequences become U+FFFD). */
+  text(): string;
+}
+
+/**
+ * Options of a {@link ResponseParser}.
+ *
+ * @example
+ * ```ts
+ * const options: ResponseParserOptions = { method: "HEAD", maxBodyBytes: 1 << 20 };
+ * ```
+ */
+export interface ResponseParserOptions {
+  /** The method of the request this answers; `"HEAD"` means the response has no body. Default `"GET"`. */
+  method?: string;
+  /** The largest head accepted, in bytes. Default 16384. */
+  maxHeaderBytes?: number;
+  /** The largest body accepted, in bytes. Default 64 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** `HTTP-version SP status-code [SP reason-phrase]`; the reason may hold HTAB, SP, VCHAR, obs-text. */
+const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+
+const HEAD = 0;
+const BODY = 1;
+const DONE = 2;
+
+const EMPTY = Buffer.alloc(0);
+
+const fail: MakeError = (message) => new HttpParseError(message);
+
+class ParsedResponse implements HttpResponse {
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    readonly headers: HttpHeaders,
+    readonly trailers: HttpHeaders,
+    readonly body: Buffer,
+  ) {}
+
+  text(): string {
+    return this.body.toString("utf8");
+  }
+}
+
+/**
+ * Parses one HTTP/1.1 response from bytes fed as they arrive.
+ *
+ * @example
+ * ```ts
+ * const parser = new ResponseParser({ method: "GET" });
+ * for (;;) {
+ *   const n = yield* wait(stream.read(buf));
+ *   const res = n === 0 ? parser.end() : parser.push(buf.subarray(0, n));
+ *   if (res) return res; // complete: stop reading
+ * }
+ * ```
+ */
+export class ResponseParser {
+  private readonly pending = new PendingBytes();
+  private readonly scanner = new BlockScanner();
+  private readonly noBody: boolean;
+  private readonly maxHeaderBytes: number;
+  private readonly limits: BodyLimits;
+  private state = HEAD;
+  private status = 0;
+  private statusText = "";
+  private headers = new HttpHeaders();
+  private decoder: BodyDecoder | undefined;
+  private response: HttpResponse | undefined;
+  private failure: HttpParseError | undefined;
+
+  constructor(options: ResponseParserOptions = {}) {
+    this.noBody = (options.method ?? "GET").toUpperCase() === "HEAD";
+    this.maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    this.limits = {
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      maxTrailerBytes: this.maxHeaderBytes,
+      unfold: true,
+    };
+  }
+
+  /**
+   * Feeds the next bytes received. Returns the response once it is complete, `undefined` while
+   * more bytes are needed. Throws `HttpParseError` for malformed or oversized input.
+   */
+  push(chunk: Uint8Array): HttpResponse | undefined {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.response !== undefined || chunk.length === 0) return this.response;
+    try {
+      if (this.pending.length === 0) {
+        const data = asBuffer(chunk);
+        const used = this.feed(data, 0);
+        if (this.state !== DONE && used < data.length) this.pending.append(data.subarray(used));
+      } else {
+        this.pending.append(chunk);
+        this.pending.consume(this.feed(this.pending.view(), 0));
+      }
+    } catch (e) {
+      if (e instanceof HttpParseError) this.failure = e;
+      throw e;
+    }
+    return this.response;
+  }
+
+  /**
+   * The peer closed the connection. Returns the response (completing a read-until-close body), or
+   * throws `HttpParseError` if the response is incomplete.
+   */
+  end(): HttpResponse {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.response !== undefined) return this.response;
+    try {
+      if (this.state === HEAD) throw fail("connection closed before headers were complete", 400);
+      const decoder = this.decoder as BodyDecoder;
+      decoder.end();
+      return this.finish(decoder.body(), decoder.trailers);
+    } catch (e) {
+      if (e instanceof HttpParseError) this.failure = e;
+      throw e;
+    }
+  }
+
+  /** Parses what `data[pos..]` holds and returns the index of the first byte it did not consume. */
+  private feed(data: Buffer, pos: number): number {
+    while (this.state === HEAD) {
+      const end = this.scanner.scan(data, pos);
+      if ((end < 0 ? data.length : end) - pos > this.maxHeaderBytes) {
+        throw fail(`headers exceed ${this.maxHeaderBytes} bytes`, 431);
+      }
+      if (end < 0) return pos;
+      this.head(data.toString("latin1", pos, end));
+      pos = end;
+    }
+    if (this.state === BODY) {
+      const decoder = this.decoder as BodyDecoder;
+      pos = decoder.feed(data, pos);
+      if (decoder.done) this.finish(decoder.body(), decoder.trailers);
+    }
+    return pos;
+  }
+
+  /** Handles a complete head, decoded: status line, headers, then the body's framing. */
+  private head(text: string): void {
+    const lf = text.indexOf("\n");
+    const line = text.slice(0, text.charCodeAt(lf - 1) === 13 ? lf - 1 : lf);
+    const match = STATUS_LINE.exec(line);
+    if (match === null) throw fail(`malformed status line: ${quote(line)}`, 400);
+    const status = Number(match[1]);
+    if (status < 200 && status !== 101) return; // interim response: the real one follows
+    this.status = status;
+    this.statusText = match[2] ?? "";
+    parseFields(text, lf + 1, this.headers, true, fail);
+    const framing = this.framing();
+    if (framing === 0) {
+      this.finish(EMPTY, new HttpHeaders());
+      return;
+    }
+    this.decoder = new BodyDecoder(framing, this.limits, fail);
+    this.state = BODY;
+  }
+
+  /** How the body is delimited (RFC 9112 §6.3); 0 when there is none. */
+  private framing(): BodyFraming {
+    if (this.noBody || this.status < 200 || this.status === 204 || this.status === 304) return 0;
+    const transferEncoding = this.headers.get("transfer-encoding");
+    if (transferEncoding !== undefined) {
+      return listItems(transferEncoding).at(-1) === "chunked" ? "chunked" : "close";
+    }
+    const contentLength = this.headers.get("content-length");
+    return contentLength === undefined ? "close" : parseContentLength(contentLength, fail);
+  }
+
+  private finish(body: Buffer, trailers: HttpHeaders): HttpResponse {
+    this.state = DONE;
+    this.response = new ParsedResponse(this.status, this.statusText, this.headers, trailers, body);
+    return this.response;
+  }
+}
+
+/**
+ * Parses a complete response held in one buffer, as received up to the peer's close.
+ *
+ * @example
+ * ```ts
+ * const res = parseResponse(Buffer.from("HTTP/1.1 404 Not Found\r\n\r\nno such path"));
+ * res.status; // 404
+ * res.text(); // "no such path" (read until close)
+ * ```
+ */
+export function parseResponse(bytes: Uint8Array, options?: ResponseParserOptions): HttpResponse {
+  const parser = new ResponseParser(options);
+  return parser.push(bytes) ?? parser.end();
+}

@@ -1,0 +1,44 @@
+/**
+ * Runs a Node program in a child process with a time limit and returns what it printed: for
+ * behaviour that only shows at process level (stderr reports, exit codes, the process exiting by
+ * itself).
+ */
+import { spawn } from "node:child_process";
+
+export interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  timedOut: boolean;
+}
+
+/** Runs `node --input-type=module -e source` (or a file with args) from the repo root. */
+export function runNode(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ChildResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const cwd = options.cwd ?? new URL("../../../", import.meta.url).pathname;
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - t0, timedOut });
+    });
+  });
+}
+
+/** Runs an ES module source text in a child Node process (imports of "reactor-executor" resolve to the build). */
+export function runModule(source: string, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ChildResult> {
+  return runNode(["--input-type=module", "-e", source], options);
+}
