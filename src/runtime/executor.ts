@@ -89,6 +89,8 @@ export class Executor {
   readonly timers = new TimerHeap();
   /** @internal Promises in flight from `fromPromise`. */
   pendingPromises = 0;
+  /** How many times this executor has parked its thread (a metric: tests check that parking happens). */
+  parks = 0;
   /** @internal Set by the inline reactor. */
   driver: IoDriver | null = null;
 
@@ -184,6 +186,7 @@ export class Executor {
         }
         const parked = parkAsync(this.index, wait);
         if (parked === undefined) continue;
+        this.parks++;
         this.sayPending();
         const known = this.timers.size > 0 || this.exported > 0;
         if (known) keepAlive.ref();
@@ -374,6 +377,7 @@ export class Executor {
   }
 
   private parkFor(ms: number): void {
+    this.parks++;
     // The inline reactor waits in epoll_wait itself; with no source registered there is nothing
     // for epoll to report, and the park word is the cheaper sleep.
     if (this.driver !== null && this.exported > 0) this.driver.turn(ms);
