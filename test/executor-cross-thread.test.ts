@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
-import { Executor, coroutine, wait, spawn, joinAll, timeout, exportWaker, releaseWaker, PENDING, type Future, type Poll, type Waker } from "reactor-executor";
+import { Executor, NoopWaker, coroutine, wait, spawn, joinAll, timeout, exportWaker, releaseWaker, PENDING, type Future, type Poll, type Waker } from "reactor-executor";
 import { wakeHubBuffer } from "../src/runtime/wake-hub.js";
 
 /** Pending until the worker has sent all its wakes; counts its polls. */
@@ -65,5 +65,5 @@ test("1,000,000 cross-thread wakes: every task finishes, no task polled more tha
 });
 
 test("exportWaker outside a running executor throws", () => {
-  assert.throws(() => exportWaker({ wake() {}, slot: -1 }), /running executor/);
+  assert.throws(() => exportWaker(new NoopWaker()), /running executor/);
 });

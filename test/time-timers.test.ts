@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { Executor, coroutine, spawn, sleep, timeout, joinAll, map, TimeoutError } from "reactor-executor";
 import { Trigger } from "./util/futures.js";
 import { TimerEntry, TimerHeap } from "../src/time/timer-heap.js";
+import { NoopWaker } from "reactor-executor";
 
 test("sleep waits at least its duration, and the executor parks instead of spinning", () => {
   const cpu0 = process.cpuUsage();
@@ -52,7 +53,7 @@ test("timeout: a future that finishes in time gives its output and cancels the t
 
 test("the timer heap removes entries from anywhere and keeps order", () => {
   const heap = new TimerHeap();
-  const noop = { wake() {}, slot: -1 };
+  const noop = new NoopWaker();
   const entries = Array.from({ length: 1000 }, (_, i) => new TimerEntry((i * 7919) % 1000, noop));
   for (const e of entries) heap.insert(e);
   for (let i = 0; i < 1000; i += 3) heap.remove(entries[i]!);

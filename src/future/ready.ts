@@ -6,13 +6,16 @@
 import { pollAfterReady, type Future, type Poll } from "./future.js";
 import type { Waker } from "../runtime/waker.js";
 
+const TAKEN: unique symbol = Symbol("taken");
+
 class Ready<T> implements Future<T> {
-  private done = false;
-  constructor(private readonly value: T) {}
+  // One field, the value or TAKEN: a million ready() futures are a million small objects.
+  constructor(private value: T | typeof TAKEN) {}
   poll(_waker: Waker): Poll<T> {
-    if (this.done) pollAfterReady("ready()");
-    this.done = true;
-    return this.value;
+    const v = this.value;
+    if (v === TAKEN) pollAfterReady("ready()");
+    this.value = TAKEN;
+    return v;
   }
 }
 

@@ -108,6 +108,8 @@ export class Executor {
   private parkedAsync = false;
   private readonly slots: (Waker | undefined)[] = [];
   private readonly slotRefs: number[] = [];
+  /** Exported waker -> its slot. A side table, not a field on every waker: most tasks and wakers are never exported. */
+  private readonly slotOf = new Map<Waker, number>();
   private readonly freeSlots: number[] = [];
   private exported = 0;
   private readonly wakeSlot = (slot: number): void => {
@@ -228,13 +230,13 @@ export class Executor {
    */
   exportWaker(waker: Waker): number {
     if (this.index < 0) throw new RuntimeError("exportWaker needs a running executor (inside blockOn or run)");
-    let slot = waker.slot;
-    if (slot < 0 || this.slots[slot] !== waker) {
+    let slot = this.slotOf.get(waker);
+    if (slot === undefined) {
       slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.slots.length;
       if (slot >= MAX_SLOTS) throw new RuntimeError(`more than ${MAX_SLOTS} wakers exported by executor ${this.name}`);
       this.slots[slot] = waker;
       this.slotRefs[slot] = 0;
-      waker.slot = slot;
+      this.slotOf.set(waker, slot);
     }
     this.slotRefs[slot]!++;
     this.exported++;
@@ -249,7 +251,7 @@ export class Executor {
     this.exported--;
     if (--this.slotRefs[slot]! === 0) {
       this.slots[slot] = undefined;
-      w.slot = -1;
+      this.slotOf.delete(w);
       this.freeSlots.push(slot);
     }
   }
@@ -329,7 +331,7 @@ export class Executor {
     this.runReady();
     if ((main.state & FAILED) !== 0) {
       main.state |= OBSERVED;
-      throw main.value;
+      throw main.inner;
     }
     if (this.tasks.length === 0) return -1;
     this.collect(0);
@@ -353,7 +355,7 @@ export class Executor {
       this.polling = task;
       let r: unknown;
       try {
-        r = task.future!.poll(task);
+        r = (task.inner as Future<unknown>).poll(task);
       } catch (e) {
         this.polling = null;
         task.finish(FAILED, e);
@@ -423,7 +425,7 @@ export class Executor {
     this.failures = [];
     for (const t of failures) {
       if ((t.state & OBSERVED) === 0) {
-        writeLine(2, `reactor-executor: ${this.name}: task #${t.id} (${t.name}) failed and nobody awaited its JoinHandle: ${describe(t.value)}`);
+        writeLine(2, `reactor-executor: ${this.name}: task #${t.id} (${t.name}) failed and nobody awaited its JoinHandle: ${describe(t.inner)}`);
       }
     }
   }

@@ -53,22 +53,32 @@ export interface JoinHandle<T> extends Future<T> {
 
 export class Task<T> extends Waker implements JoinHandle<T> {
   state = 0;
-  /** The output, or the error when FAILED/CANCELLED. */
-  value: unknown = undefined;
   /** The waker of whoever awaits the handle. */
   joiner: Waker | null = null;
   /** Position in the executor's live-task array (swap-remove), -1 when finished. */
   index = -1;
   private given: string | undefined;
 
+  /**
+   * The future while the task runs; once DONE, its output (or error). One field for both keeps the
+   * task small; the executor reads it as the future only while DONE is clear.
+   */
+  inner: unknown;
+
   constructor(
     readonly executor: Executor,
     readonly id: number,
-    public future: Future<T> | null,
+    future: Future<T>,
     name: string | undefined,
   ) {
     super();
+    this.inner = future;
     this.given = name;
+  }
+
+  /** The task's future, or null once finished. */
+  get future(): Future<T> | null {
+    return (this.state & DONE) === 0 ? (this.inner as Future<T>) : null;
   }
 
   get name(): string {
@@ -96,8 +106,8 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     if ((s & JOINED) !== 0) pollAfterReady(`JoinHandle of task #${this.id} (${this.name})`);
     this.state = s | JOINED | OBSERVED;
     this.joiner = null;
-    if ((s & (FAILED | CANCELLED)) !== 0) throw this.value;
-    return this.value as T;
+    if ((s & (FAILED | CANCELLED)) !== 0) throw this.inner;
+    return this.inner as T;
   }
 
   /** Dropping the handle detaches: the task runs on, nobody is told when it ends. */
@@ -119,7 +129,6 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   cancel(): void {
     const f = this.future;
     const error = new CancelledError(`task #${this.id} (${this.name}) was cancelled`);
-    this.future = null;
     this.finish(CANCELLED, error);
     if (f !== null) {
       try {
@@ -133,9 +142,8 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   /** Marks the task done with `bits` (0, FAILED or CANCELLED) and `value`, and wakes its joiner. */
   finish(bits: number, value: unknown): void {
     if (bits === FAILED) this.given ??= deriveName(this.future);
-    this.future = null;
     this.state = (this.state | DONE | bits) & ~(QUEUED | ABORTING);
-    this.value = value;
+    this.inner = value;
     this.executor.taskFinished(this);
     const j = this.joiner;
     if (j !== null) {

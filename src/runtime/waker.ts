@@ -27,12 +27,6 @@
  * ```
  */
 export abstract class Waker {
-  /**
-   * The slot this waker holds in its executor's cross-thread table, or -1 when it has none.
-   * Managed by the executor; user code never writes it.
-   * @internal
-   */
-  slot = -1;
   abstract wake(): void;
 }
 
