@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { latin1 } from "./parse-buffer.js";
 import { BlockScanner, HttpHeaders, parseFields, quote, type MakeError } from "./parse-headers.js";
 
 /** The default limit on a response body, in bytes (64 MiB). */
@@ -39,7 +40,11 @@ export interface BodyLimits {
   unfold: boolean;
 }
 
-/** The largest chunk size we read (2^48 - 1): far above any limit, and exact in a double. */
+/**
+ * The largest chunk size we read (2^48 - 1): far above any limit, and exact in a double. More
+ * digits than that only make `size` larger (or `Infinity`), never smaller, so one check after the
+ * digits is enough.
+ */
 const MAX_CHUNK_SIZE = 0xffff_ffff_ffff;
 
 const LENGTH = 0;
@@ -51,6 +56,8 @@ const TRAILERS = 5;
 const DONE = 6;
 
 const EMPTY = Buffer.alloc(0);
+/** A length in digits, at most 15 of them so that the number is exact. */
+const DIGITS = /^\d{1,15}$/;
 
 /**
  * Parses a `Content-Length` value: digits only; a repeated header (`"5, 5"`, as
@@ -64,10 +71,11 @@ const EMPTY = Buffer.alloc(0);
  * ```
  */
 export function parseContentLength(value: string, fail: MakeError): number {
+  if (DIGITS.test(value)) return Number(value);
   let result = -1;
   for (const part of value.split(",")) {
     const digits = part.trim();
-    const n = /^\d{1,15}$/.test(digits) ? Number(digits) : -1;
+    const n = DIGITS.test(digits) ? Number(digits) : -1;
     if (n < 0 || (result >= 0 && n !== result)) throw fail(`invalid Content-Length: ${quote(value)}`, 400);
     result = n;
   }
@@ -88,8 +96,8 @@ export function parseContentLength(value: string, fail: MakeError): number {
  * ```
  */
 export class BodyDecoder {
-  /** Trailer fields of a chunked body (empty for other framings). */
-  readonly trailers = new HttpHeaders();
+  /** Trailer fields of a chunked body, once its trailer section is parsed; `undefined` before and for other framings. */
+  trailers: HttpHeaders | undefined;
   private state: number;
   private readonly length: number;
   /** The whole body for `Content-Length` framing. */
@@ -101,7 +109,8 @@ export class BodyDecoder {
   private remaining = 0;
   /** How far past the start of an incomplete chunk-size line its LF has been searched for. */
   private searched = 0;
-  private readonly scanner = new BlockScanner();
+  /** Finds the end of the trailer section; made when the last chunk arrives. */
+  private scanner: BlockScanner | undefined;
 
   /** Throws (through `fail`) if a `Content-Length` framing is over `limits.maxBodyBytes`. */
   constructor(
@@ -192,12 +201,14 @@ export class BodyDecoder {
           break;
         }
         case TRAILERS: {
+          this.scanner ??= new BlockScanner();
           const end = this.scanner.scan(data, pos);
           if ((end < 0 ? data.length : end) - pos > this.limits.maxTrailerBytes) {
             throw this.fail(`trailers exceed ${this.limits.maxTrailerBytes} bytes`, 431);
           }
           if (end < 0) return pos;
-          parseFields(data.toString("latin1", pos, end), 0, this.trailers, this.limits.unfold, this.fail);
+          this.trailers = new HttpHeaders();
+          parseFields(latin1(data, pos, end), 0, this.trailers, this.limits.unfold, this.fail);
           this.state = DONE;
           return end;
         }
@@ -250,7 +261,6 @@ export class BodyDecoder {
       const digit = hexDigit(data[i] as number);
       if (digit < 0) break;
       size = size * 16 + digit;
-      if (size > MAX_CHUNK_SIZE) break;
     }
     let valid = i > start && size <= MAX_CHUNK_SIZE;
     while (i < end && (data[i] === 32 || data[i] === 9)) i++;
@@ -259,7 +269,7 @@ export class BodyDecoder {
       const c = data[i] as number;
       if ((c < 32 && c !== 9) || c === 127) valid = false;
     }
-    if (!valid) throw this.fail(`invalid chunk size: ${quote(data.toString("latin1", start, end))}`, 400);
+    if (!valid) throw this.fail(`invalid chunk size: ${quote(latin1(data, start, end))}`, 400);
     return size;
   }
 }

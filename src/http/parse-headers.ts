@@ -69,6 +69,10 @@ export function quote(s: string, max = 80): string {
  * Header (or trailer) fields of a message: case-insensitive lookup, repeated names joined with
  * `", "`, iteration in the order names first appeared, with lower-case names.
  *
+ * Stored as two parallel arrays, not a `Map`: a message has a handful of fields, and a linear scan
+ * over them costs less than hashing every freshly decoded name (this is on the path of every
+ * response the client parses).
+ *
  * @example
  * ```ts
  * const h = new HttpHeaders();
@@ -79,33 +83,40 @@ export function quote(s: string, max = 80): string {
  * ```
  */
 export class HttpHeaders {
-  private readonly fields = new Map<string, string>();
+  /** Lower-case names, one per field line received. */
+  private readonly names: string[] = [];
+  private readonly values: string[] = [];
 
   /** The value of field `name` (any case), repeated lines joined with `", "`; `undefined` if absent. */
   get(name: string): string | undefined {
-    return this.fields.get(name.toLowerCase());
+    const key = name.toLowerCase();
+    let value: string | undefined;
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.names[i] === key) value = value === undefined ? this.values[i] : `${value}, ${this.values[i]}`;
+    }
+    return value;
   }
 
   /** Whether field `name` (any case) is present. */
   has(name: string): boolean {
-    return this.fields.has(name.toLowerCase());
+    return this.names.includes(name.toLowerCase());
   }
 
-  /** `[lower-case name, value]` pairs, in the order the names first appeared. */
+  /** `[lower-case name, value]` pairs, one per distinct name, in the order the names first appeared. */
   entries(): IterableIterator<[string, string]> {
-    return this.fields.entries();
+    const joined = new Map<string, string>();
+    for (let i = 0; i < this.names.length; i++) {
+      const name = this.names[i] as string;
+      const previous = joined.get(name);
+      joined.set(name, previous === undefined ? (this.values[i] as string) : `${previous}, ${this.values[i]}`);
+    }
+    return joined.entries();
   }
 
-  /** The number of distinct field names. */
-  get size(): number {
-    return this.fields.size;
-  }
-
-  /** Adds one field line; a name already present gets `", " + value` appended to its value. */
+  /** Adds one field line; a name already present gets this value appended to its value. */
   append(name: string, value: string): void {
-    const key = name.toLowerCase();
-    const previous = this.fields.get(key);
-    this.fields.set(key, previous === undefined ? value : `${previous}, ${value}`);
+    this.names.push(name.toLowerCase());
+    this.values.push(value);
   }
 }
 

@@ -23,7 +23,7 @@
  */
 import { HttpParseError } from "../errors.js";
 import { BodyDecoder, parseContentLength, type BodyFraming, type BodyLimits } from "./parse-body.js";
-import { PendingBytes } from "./parse-buffer.js";
+import { latin1, PendingBytes } from "./parse-buffer.js";
 import {
   BlockScanner,
   DEFAULT_MAX_HEADER_BYTES,
@@ -104,6 +104,8 @@ const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
 
 const fail: MakeError = (message, status) => new HttpRequestError(status, message);
+/** The body of every request without one: zero bytes cannot be changed, so one is shared. */
+const EMPTY = new Uint8Array(0);
 
 /** The request being received, once its head is parsed and while its body arrives. */
 interface Head {
@@ -180,15 +182,16 @@ export class RequestParser {
       const end = this.scanner.scan(data, pos);
       const size = (end < 0 ? data.length : end) - pos;
       if (size > this.maxHeaderBytes) {
-        if (this.scanner.inFirstLine) throw fail(`request line exceeds ${this.maxHeaderBytes} bytes`, 414);
+        const lf = data.indexOf(10, pos);
+        if (lf < 0 || lf - pos >= this.maxHeaderBytes) throw fail(`request line exceeds ${this.maxHeaderBytes} bytes`, 414);
         throw fail(`headers exceed ${this.maxHeaderBytes} bytes`, 431);
       }
       if (end < 0) return undefined;
-      const head = this.parseHead(data.toString("latin1", pos, end));
+      const head = this.parseHead(latin1(data, pos, end));
       this.pending.consume(end - pos);
       pos = end;
       const framing = this.framing(head.headers);
-      if (framing === 0) return { ...head, body: new Uint8Array(0) };
+      if (framing === 0) return { ...head, body: EMPTY };
       this.head = head;
       this.decoder = new BodyDecoder(framing, this.limits, fail);
     }
@@ -216,7 +219,8 @@ export class RequestParser {
     if (version[1] !== "1") throw fail(`HTTP version not supported: ${quote(line.slice(sp2 + 1))}`, 505);
     const headers = new HttpHeaders();
     parseFields(text, lf + 1, headers, false, fail);
-    const connection = listItems(headers.get("connection") ?? "");
+    const connectionValue = headers.get("connection");
+    const connection = connectionValue === undefined ? [] : listItems(connectionValue);
     const v11 = version[2] !== "0";
     return {
       method,

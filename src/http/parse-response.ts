@@ -22,7 +22,7 @@
  */
 import { HttpParseError } from "../errors.js";
 import { DEFAULT_MAX_BODY_BYTES, BodyDecoder, parseContentLength, type BodyFraming, type BodyLimits } from "./parse-body.js";
-import { asBuffer, PendingBytes } from "./parse-buffer.js";
+import { asBuffer, latin1, PendingBytes } from "./parse-buffer.js";
 import {
   BlockScanner,
   DEFAULT_MAX_HEADER_BYTES,
@@ -92,9 +92,14 @@ class ParsedResponse implements HttpResponse {
     readonly status: number,
     readonly statusText: string,
     readonly headers: HttpHeaders,
-    readonly trailers: HttpHeaders,
+    private ownTrailers: HttpHeaders | undefined,
     readonly body: Buffer,
   ) {}
+
+  /** Made on first use when there were none: most responses have no trailers and nobody asks. */
+  get trailers(): HttpHeaders {
+    return (this.ownTrailers ??= new HttpHeaders());
+  }
 
   text(): string {
     return this.body.toString("utf8");
@@ -187,7 +192,7 @@ export class ResponseParser {
         throw fail(`headers exceed ${this.maxHeaderBytes} bytes`, 431);
       }
       if (end < 0) return pos;
-      this.head(data.toString("latin1", pos, end));
+      this.head(latin1(data, pos, end));
       pos = end;
     }
     if (this.state === BODY) {
@@ -211,7 +216,7 @@ export class ResponseParser {
     parseFields(text, lf + 1, this.headers, true, fail);
     const framing = this.framing();
     if (framing === 0) {
-      this.finish(EMPTY, new HttpHeaders());
+      this.finish(EMPTY, undefined);
       return;
     }
     this.decoder = new BodyDecoder(framing, this.limits, fail);
@@ -229,7 +234,7 @@ export class ResponseParser {
     return contentLength === undefined ? "close" : parseContentLength(contentLength, fail);
   }
 
-  private finish(body: Buffer, trailers: HttpHeaders): HttpResponse {
+  private finish(body: Buffer, trailers: HttpHeaders | undefined): HttpResponse {
     this.state = DONE;
     this.response = new ParsedResponse(this.status, this.statusText, this.headers, trailers, body);
     return this.response;
