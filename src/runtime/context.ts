@@ -6,7 +6,7 @@
  * @module
  */
 import { RuntimeError } from "../errors.js";
-import type { Executor } from "./executor.js";
+import type { Executor, IoDriver } from "./executor.js";
 
 let current: Executor | null = null;
 
@@ -28,4 +28,16 @@ export function setCurrentExecutor(e: Executor | null): Executor | null {
   const prev = current;
   current = e;
   return prev;
+}
+
+let defaultDriver: IoDriver | null = null;
+
+/** @internal The I/O driver every executor on this thread waits on (the inline reactor), or null. */
+export function getDefaultDriver(): IoDriver | null {
+  return defaultDriver;
+}
+
+/** @internal Set by `init({ reactor: "inline" })`. */
+export function setDefaultDriver(d: IoDriver | null): void {
+  defaultDriver = d;
 }

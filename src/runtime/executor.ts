@@ -18,7 +18,7 @@
  * Implementation notes:
  * - Same-thread wakes are a plain ring-buffer push (`schedule`). Other threads wake through the
  *   wake hub: a waker is *exported* to a slot (`exportWaker`), other threads set the slot's bit, and
- *   the executor maps drained slots back to waker objects (`slots`). Exported refs are counted, which
+ *   the executor maps drained slots back to waker objects (`ExportTable`, one per run). Exported refs are counted, which
  *   is how "something else can still wake us" is known.
  * - Under `run`, a wake that arrives from a Node callback while the executor is parked in
  *   `Atomics.waitAsync` must unpark it, so `schedule` unparks when `parkedAsync` is set. A pending
@@ -30,11 +30,12 @@
 import { DeadlockError, RuntimeError } from "../errors.js";
 import { PENDING, type Future } from "../future/future.js";
 import { TimerHeap } from "../time/timer-heap.js";
-import { setCurrentExecutor, currentExecutor, requireExecutor } from "./context.js";
+import { setCurrentExecutor, currentExecutor, requireExecutor, getDefaultDriver } from "./context.js";
 import { writeLine } from "./output.js";
 import { park, parkAsync } from "./parker.js";
 import { ABORTING, DONE, FAILED, OBSERVED, QUEUED, Task, type JoinHandle } from "./task.js";
-import { claimExecutorIndex, drainInbox, inboxNonEmpty, MAX_SLOTS, releaseExecutorIndex, unparkIndex, wakerRef } from "./wake-hub.js";
+import { claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
+import { ExportTable } from "./export-table.js";
 import type { Waker } from "./waker.js";
 import { isMainThread, threadId } from "node:worker_threads";
 
@@ -42,6 +43,9 @@ import { isMainThread, threadId } from "node:worker_threads";
 const BUDGET = 128;
 /** Under `run`, the longest stretch (ms) of busy polling before Node's event loop gets a turn. */
 const EVENT_LOOP_SLICE_MS = 8;
+
+/** Under `run` with the inline reactor, the longest wait (ms) before epoll is looked at again. */
+const INLINE_RUN_POLL_MS = 1;
 
 const IDLE = 0;
 const BLOCKING = 1;
@@ -106,14 +110,10 @@ export class Executor {
   private index = -1;
   private mode = IDLE;
   private parkedAsync = false;
-  private readonly slots: (Waker | undefined)[] = [];
-  private readonly slotRefs: number[] = [];
-  /** Exported waker -> its slot. A side table, not a field on every waker: most tasks and wakers are never exported. */
-  private readonly slotOf = new Map<Waker, number>();
-  private readonly freeSlots: number[] = [];
-  private exported = 0;
+  /** @internal The wakers exported during the current run. */
+  exports: ExportTable | null = null;
   private readonly wakeSlot = (slot: number): void => {
-    const w = this.slots[slot];
+    const w = this.exports!.waker(slot);
     if (w !== undefined) this.wakeSafely(w);
   };
 
@@ -139,7 +139,7 @@ export class Executor {
         const wait = this.cycle(main);
         if (wait < 0) break;
         if (wait === 0) continue;
-        if (wait === Infinity && this.exported === 0) throw this.deadlock();
+        if (wait === Infinity && this.exportCount() === 0) throw this.deadlock();
         this.sayPending();
         this.parkFor(wait);
       }
@@ -186,11 +186,14 @@ export class Executor {
           }
           continue;
         }
-        const parked = parkAsync(this.index, wait);
+        // The inline reactor cannot block this thread under run (Node's loop must go on), so it
+        // looks at epoll between short waits instead: INLINE_RUN_POLL_MS bounds the latency.
+        const io = this.driver !== null && this.exportCount() > 0;
+        const parked = parkAsync(this.index, io ? Math.min(wait, INLINE_RUN_POLL_MS) : wait);
         if (parked === undefined) continue;
         this.parks++;
         this.sayPending();
-        const known = this.timers.size > 0 || this.exported > 0;
+        const known = this.timers.size > 0 || this.exportCount() > 0;
         if (known) keepAlive.ref();
         this.parkedAsync = true;
         try {
@@ -224,36 +227,18 @@ export class Executor {
   }
 
   /**
-   * Gives `waker` a number other threads can wake it by (see `wakeRef` in the wake hub), counting one
-   * reference; pair every call with {@link releaseWaker}. While references are held the executor
-   * does not report a deadlock, since another thread may still wake it.
+   * Gives `waker` a number other threads can wake it by (see `wakeRef`), counting one reference;
+   * pair every call with {@link releaseWaker}. While references are held the executor does not
+   * report a deadlock, since another thread may still wake it.
    */
   exportWaker(waker: Waker): number {
-    if (this.index < 0) throw new RuntimeError("exportWaker needs a running executor (inside blockOn or run)");
-    let slot = this.slotOf.get(waker);
-    if (slot === undefined) {
-      slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.slots.length;
-      if (slot >= MAX_SLOTS) throw new RuntimeError(`more than ${MAX_SLOTS} wakers exported by executor ${this.name}`);
-      this.slots[slot] = waker;
-      this.slotRefs[slot] = 0;
-      this.slotOf.set(waker, slot);
-    }
-    this.slotRefs[slot]!++;
-    this.exported++;
-    return wakerRef(this.index, slot);
+    if (this.exports === null) throw new RuntimeError("exportWaker needs a running executor (inside blockOn or run)");
+    return this.exports.export(waker);
   }
 
-  /** Drops one reference taken by {@link exportWaker}; the slot is reused once none is left. */
+  /** Drops one reference taken by {@link exportWaker}. */
   releaseWaker(ref: number): void {
-    const slot = ref % MAX_SLOTS;
-    const w = this.slots[slot];
-    if (w === undefined) return;
-    this.exported--;
-    if (--this.slotRefs[slot]! === 0) {
-      this.slots[slot] = undefined;
-      this.slotOf.delete(w);
-      this.freeSlots.push(slot);
-    }
+    this.exports?.release(ref);
   }
 
   /** @internal Queues a woken task (called by `Task.wake`). */
@@ -298,6 +283,8 @@ export class Executor {
       throw new RuntimeError("blockOn/run called from inside a running task: spawn the future instead, or await it with wait()");
     }
     this.index = claimExecutorIndex();
+    this.exports = new ExportTable(this.index, this.name);
+    this.driver ??= getDefaultDriver();
     this.mode = mode;
     setCurrentExecutor(this);
     const main = this.spawn(future, { name: "main" }) as Task<T>;
@@ -311,6 +298,8 @@ export class Executor {
     this.head = this.tail = 0;
     this.queue.fill(undefined);
     this.reportFailures();
+    this.exports!.dispose();
+    this.exports = null;
     releaseExecutorIndex(this.index);
     this.index = -1;
     this.mode = IDLE;
@@ -368,21 +357,22 @@ export class Executor {
     }
   }
 
-  /** Takes wakes from other threads, fires due timers, and lets the inline reactor look (or wait). */
+  /** Lets the inline reactor look (or wait), takes wakes from other threads, fires due timers. */
   private collect(timeoutMs: number): void {
+    // The inline reactor first: its events land in the inbox, which is drained right after.
+    if (this.driver !== null && this.exportCount() > 0) this.driver.turn(timeoutMs);
     if (inboxNonEmpty(this.index)) drainInbox(this.index, this.wakeSlot);
     if (this.timers.size > 0) {
       const now = performance.now();
       if (this.timers.nextDeadline() <= now) this.timers.fire(now, (e) => this.reportWakerError(e));
     }
-    if (this.driver !== null && this.exported > 0) this.driver.turn(timeoutMs);
   }
 
   private parkFor(ms: number): void {
     this.parks++;
     // The inline reactor waits in epoll_wait itself; with no source registered there is nothing
     // for epoll to report, and the park word is the cheaper sleep.
-    if (this.driver !== null && this.exported > 0) this.driver.turn(ms);
+    if (this.driver !== null && this.exportCount() > 0) this.collect(ms);
     else park(this.index, ms);
   }
 
@@ -392,6 +382,10 @@ export class Executor {
     } catch (e) {
       this.reportWakerError(e);
     }
+  }
+
+  private exportCount(): number {
+    return this.exports === null ? 0 : this.exports.count;
   }
 
   private grow(): void {

@@ -1,0 +1,178 @@
+/**
+ * `TcpStream`: a non-blocking TCP connection registered with the reactor (the book's use of mio's
+ * `TcpStream`).
+ *
+ * Contract:
+ * - Every operation tries the syscall first and waits for readiness only on `EAGAIN`; before it
+ *   returns `PENDING` it stores the waker, then retries once (an edge that arrived in between would
+ *   otherwise be lost).
+ * - The stream is registered once, for both directions, when it is created, and stays registered
+ *   until `close()`, which deregisters, then closes. A reader task and a writer task may share it:
+ *   each direction has its own waker.
+ * - Failures throw `IoError` with the errno name (`ECONNREFUSED`, `ECONNRESET`, `EPIPE`, ...).
+ *
+ * @module
+ */
+import { RuntimeError } from "../errors.js";
+import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { map } from "../future/map.js";
+import { reactor } from "../runtime/init.js";
+import { Interest, type Source } from "../runtime/reactor.js";
+import type { Waker } from "../runtime/waker.js";
+import * as sys from "../sys/index.js";
+import { ConnectFuture } from "./connect.js";
+
+/**
+ * A TCP connection.
+ *
+ * @example
+ * ```ts
+ * const stream = yield* wait(TcpStream.connect("127.0.0.1:8080"));
+ * yield* wait(stream.writeAll(new TextEncoder().encode("GET /0/hi HTTP/1.1\r\n\r\n")));
+ * const buf = new Uint8Array(4096);
+ * const n = yield* wait(stream.read(buf)); // 0 = the peer closed
+ * stream.close();
+ * ```
+ */
+export class TcpStream implements Source {
+  /** The reactor token of this stream. */
+  readonly id: number;
+  private open = true;
+
+  /** @internal Wraps a connected (or connecting) socket fd and registers it with the reactor. */
+  constructor(readonly fd: number) {
+    const r = reactor();
+    this.id = r.nextId();
+    try {
+      r.register(this, Interest.READABLE | Interest.WRITABLE, this.id);
+    } catch (e) {
+      sys.close(fd);
+      throw e;
+    }
+  }
+
+  /**
+   * Connects to `address` ("127.0.0.1:8080", "[::1]:8080", "localhost:8080" or `{ host, port }`).
+   * For `localhost` the IPv4 address is tried first, then IPv6.
+   */
+  static connect(address: sys.AddressInput): Future<TcpStream> {
+    return new ConnectFuture(address);
+  }
+
+  /** True until `close()`. */
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Reads into `buf`; completes with the byte count, 0 at end of stream. */
+  read(buf: Uint8Array): Future<number> {
+    return new ReadFuture(this, buf);
+  }
+
+  /** Writes some of `buf`; completes with how many bytes were written. */
+  write(buf: Uint8Array): Future<number> {
+    return new WriteFuture(this, buf, false);
+  }
+
+  /** Writes all of `buf`. */
+  writeAll(buf: Uint8Array): Future<void> {
+    return map(new WriteFuture(this, buf, true), () => undefined);
+  }
+
+  /**
+   * Reads what is there without waiting: bytes read, 0 at end of stream, or `sys.WOULD_BLOCK`.
+   * Leaf futures use this with {@link waitReadable} to avoid a future per read.
+   */
+  tryRead(buf: Uint8Array, off = 0, len = buf.length - off): number {
+    this.check();
+    return sys.read(this.fd, buf, off, len);
+  }
+
+  /** Writes what fits without waiting: bytes written or `sys.WOULD_BLOCK`. */
+  tryWrite(buf: Uint8Array, off = 0, len = buf.length - off): number {
+    this.check();
+    return sys.write(this.fd, buf, off, len);
+  }
+
+  /** Stores `waker` to be woken when the stream may be readable (the book's `set_waker`). */
+  waitReadable(waker: Waker): void {
+    reactor().setWaker(waker, this.id, Interest.READABLE);
+  }
+
+  /** Stores `waker` to be woken when the stream may be writable. */
+  waitWritable(waker: Waker): void {
+    reactor().setWaker(waker, this.id, Interest.WRITABLE);
+  }
+
+  /** Half-closes the connection: no more writes (`shutdown(SHUT_WR)`); the peer reads end of stream. */
+  shutdown(): void {
+    this.check();
+    sys.shutdown(this.fd, sys.SHUT_WR);
+  }
+
+  /** Deregisters, then closes. Closing twice is a no-op. */
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    try {
+      reactor().deregister(this, this.id);
+    } finally {
+      sys.close(this.fd);
+    }
+  }
+
+  private check(): void {
+    if (!this.open) throw new RuntimeError("the TcpStream is closed");
+  }
+}
+
+class ReadFuture implements Future<number> {
+  private done = false;
+  constructor(
+    private readonly stream: TcpStream,
+    private readonly buf: Uint8Array,
+  ) {}
+
+  poll(waker: Waker): Poll<number> {
+    if (this.done) pollAfterReady("TcpStream.read()");
+    let n = this.stream.tryRead(this.buf);
+    if (n === sys.WOULD_BLOCK) {
+      this.stream.waitReadable(waker);
+      n = this.stream.tryRead(this.buf);
+      if (n === sys.WOULD_BLOCK) return PENDING;
+    }
+    this.done = true;
+    return n;
+  }
+}
+
+class WriteFuture implements Future<number> {
+  private written = 0;
+  private done = false;
+  constructor(
+    private readonly stream: TcpStream,
+    private readonly buf: Uint8Array,
+    private readonly all: boolean,
+  ) {}
+
+  poll(waker: Waker): Poll<number> {
+    if (this.done) pollAfterReady(this.all ? "TcpStream.writeAll()" : "TcpStream.write()");
+    const len = this.buf.length;
+    let stored = false;
+    while (this.written < len) {
+      const n = this.stream.tryWrite(this.buf, this.written, len - this.written);
+      if (n !== sys.WOULD_BLOCK) {
+        this.written += n;
+        if (!this.all) break;
+      } else if (stored) {
+        return PENDING;
+      } else {
+        // Store the waker, then try once more: the buffer may have drained in between.
+        this.stream.waitWritable(waker);
+        stored = true;
+      }
+    }
+    this.done = true;
+    return this.written;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * `init()` and `reactor()`: starting the process's one reactor and reaching it from any thread.
+ *
+ * - `init()` (default, the book's design) creates the epoll instance and the token table and
+ *   starts the reactor thread; `init({ reactor: "inline" })` lets executors wait in `epoll_wait`
+ *   themselves. The first call decides; later calls return a new `Executor` on the same reactor.
+ * - The reactor thread never keeps the process alive (it is unref'd), and at exit it is woken
+ *   through the shutdown eventfd and waited for, since Node cannot stop a thread blocked in a
+ *   native call.
+ *
+ * @module
+ */
+import { Worker, isMainThread } from "node:worker_threads";
+import { RuntimeError } from "../errors.js";
+import { EPOLLIN, epollAdd, epollCreate, eventfd, eventfdWrite } from "../sys/index.js";
+import { setDefaultDriver } from "./context.js";
+import { Executor, type ExecutorOptions } from "./executor.js";
+import { InlineDriver } from "./inline-driver.js";
+import { Reactor } from "./reactor.js";
+import { SHUTDOWN_TOKEN, TokenTable } from "./token-table.js";
+import { wakeHubBuffer } from "./wake-hub.js";
+
+/** Options of {@link init}. */
+export interface InitOptions extends ExecutorOptions {
+  /** `"thread"` (default): epoll on its own thread. `"inline"`: a lone executor drives epoll itself. */
+  reactor?: "thread" | "inline";
+}
+
+interface ReactorState {
+  mode: "thread" | "inline";
+  table: TokenTable;
+  reactor: Reactor;
+}
+
+let state: ReactorState | null = null;
+
+/**
+ * Starts the reactor (once per process) and returns a new {@link Executor} that can do I/O.
+ *
+ * @example
+ * ```ts
+ * const executor = init();
+ * executor.blockOn(coroutine(function* () {
+ *   console.log(yield* wait(Http.get("/1000/HelloWorld")));
+ * }));
+ * ```
+ */
+export function init(options: InitOptions = {}): Executor {
+  const mode = options.reactor ?? "thread";
+  if (mode !== "thread" && mode !== "inline") throw new RangeError(`init: reactor must be "thread" or "inline", got ${String(mode)}`);
+  if (state === null) {
+    if (!isMainThread) throw new RuntimeError("init() starts the process's reactor from the main thread; threads started with spawnThread are attached to it already");
+    state = start(mode);
+  } else if (state.mode !== mode) {
+    throw new RuntimeError(`the reactor is already running in "${state.mode}" mode; it cannot switch to "${mode}"`);
+  }
+  const { reactor: _, ...executorOptions } = options;
+  return new Executor(executorOptions);
+}
+
+/** The process's reactor (the book's `reactor()`); throws if {@link init} has not been called. */
+export function reactor(): Reactor {
+  if (state === null) throw new RuntimeError("the reactor is not running: call init() first");
+  return state.reactor;
+}
+
+/** @internal The mode the reactor runs in, or null before `init()`. */
+export function reactorMode(): "thread" | "inline" | null {
+  return state?.mode ?? null;
+}
+
+/** @internal The shared memory a worker needs to use this reactor. */
+export function reactorBuffer(): SharedArrayBuffer {
+  return reactor().table.buffer;
+}
+
+/** @internal Adopts the reactor of the thread that started this one (spawnThread workers). */
+export function attachReactor(buffer: SharedArrayBuffer): void {
+  const table = new TokenTable(buffer);
+  state = { mode: "thread", table, reactor: new Reactor(table) };
+}
+
+function start(mode: "thread" | "inline"): ReactorState {
+  const epfd = epollCreate();
+  const efd = eventfd();
+  epollAdd(epfd, efd, EPOLLIN, SHUTDOWN_TOKEN, 0);
+  const table = TokenTable.create(epfd, efd);
+  if (mode === "thread") {
+    const worker = new Worker(new URL("./reactor-thread.js", import.meta.url), {
+      workerData: { hub: wakeHubBuffer(), table: table.buffer },
+      name: "reactor",
+      stdout: false,
+      stderr: false,
+    });
+    worker.unref();
+    process.once("exit", () => {
+      eventfdWrite(efd);
+      table.waitStopped(2_000);
+    });
+  } else {
+    setDefaultDriver(new InlineDriver(table));
+  }
+  return { mode, table, reactor: new Reactor(table) };
+}

@@ -1,0 +1,28 @@
+/**
+ * The inline reactor (`init({ reactor: "inline" })`), tokio's current-thread driver: no reactor
+ * thread; an executor with nothing ready waits in `epoll_wait` itself, with a timeout equal to its
+ * next timer, and dispatches the events the same way the reactor thread does. No thread hop, no
+ * cross-thread wake; `spawnThread` is refused in this mode.
+ *
+ * @module
+ */
+import { EpollEvents, epollWait } from "../sys/index.js";
+import type { IoDriver } from "./executor.js";
+import { SHUTDOWN_TOKEN, type TokenTable } from "./token-table.js";
+
+export class InlineDriver implements IoDriver {
+  private readonly events = new EpollEvents(1024);
+
+  constructor(private readonly table: TokenTable) {}
+
+  turn(timeoutMs: number): void {
+    // epoll_wait counts whole milliseconds: round up, so a timer is never woken for early.
+    const t = timeoutMs === Infinity ? -1 : Math.ceil(timeoutMs);
+    const events = this.events;
+    const n = epollWait(this.table.epfd, events, t);
+    for (let i = 0; i < n; i++) {
+      const token = events.lo(i);
+      if (token !== SHUTDOWN_TOKEN) this.table.dispatch(events.events(i), token, events.hi(i));
+    }
+  }
+}

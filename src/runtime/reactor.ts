@@ -1,0 +1,118 @@
+/**
+ * The book's `Reactor`: `register`, `setWaker`, `deregister` and `nextId`, callable from any
+ * thread. A source is anything with a numeric `fd`.
+ *
+ * Contract (DESIGN's concurrency rules):
+ * - Sources are registered once, edge-triggered, for reading *and* writing (`EPOLLET | EPOLLIN |
+ *   EPOLLOUT | EPOLLRDHUP`): no `epoll_ctl` per poll, whatever the task waits for next. With edges,
+ *   a leaf future must drain the source until `EAGAIN` before it waits.
+ * - The registration race: readiness can arrive before the waker is stored, and an edge is
+ *   reported once. A leaf future therefore calls `setWaker` first and then retries its syscall
+ *   once before returning `PENDING` (the book's order: register, set_waker, then read).
+ * - One waker per direction per source, so a reader task and a writer task on one stream do not
+ *   overwrite each other. `setWaker` always stores the most recent waker.
+ * - Deregister before close, always: a closed fd number is reused at once, by any thread.
+ *
+ * Implementation notes: the waker is *exported* from the polling executor (a number other threads
+ * can wake), stored in the token table, and the previous one released; storing the same waker
+ * again (the common case: a task polled repeatedly) costs one map lookup and one atomic exchange.
+ * A source is used from the thread that created it (its object cannot move), so the reactor keeps
+ * per thread which export table each stored word came from.
+ *
+ * @module
+ */
+import { EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, epollAdd, epollDelete } from "../sys/index.js";
+import { requireExecutor } from "./context.js";
+import type { ExportTable } from "./export-table.js";
+import type { TokenTable } from "./token-table.js";
+import type { Waker } from "./waker.js";
+
+/** What a source is waited on for: a bitset. */
+export const Interest = Object.freeze({ READABLE: 1, WRITABLE: 2 } as const);
+/** A bitset of `Interest.READABLE` and `Interest.WRITABLE`. */
+export type Interest = number;
+
+/** Anything with a file descriptor: `TcpStream`, `TcpListener`, `{ fd }`. */
+export interface Source {
+  readonly fd: number;
+}
+
+const EVENTS = EPOLLET | EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+
+/**
+ * The process's reactor, as seen from this thread. Get it with `reactor()` after `init()`.
+ *
+ * @example
+ * ```ts
+ * // inside a leaf future's poll, the book's order:
+ * const r = reactor();
+ * if (this.id < 0) { this.id = r.nextId(); r.register(this.stream, Interest.READABLE, this.id); }
+ * r.setWaker(waker, this.id, Interest.READABLE);
+ * const n = tryRead(); // retry once after storing the waker, then return PENDING on EAGAIN
+ * ```
+ */
+export class Reactor {
+  /**
+   * Which run's export table each stored waker word came from, by `2 * token + dir - 1`: a word
+   * swapped out is released there. Per thread, like the sources that use it.
+   */
+  private readonly owners: (ExportTable | undefined)[] = [];
+
+  /** @internal */
+  constructor(readonly table: TokenTable) {}
+
+  /** A fresh id (token) for a source; it is given back by {@link deregister}. */
+  nextId(): number {
+    return this.table.allocate();
+  }
+
+  /**
+   * Adds `source` to the epoll set under `id`. It is registered for both directions,
+   * edge-triggered, whatever `interest` says (so waiting for the other direction later costs no
+   * `epoll_ctl`); `interest` names what the caller means to wait for.
+   */
+  register(source: Source, interest: Interest, id: number): void {
+    if ((interest & 3) === 0 || (interest & ~3) !== 0) throw new RangeError(`interest must be READABLE, WRITABLE or both, got ${interest}`);
+    epollAdd(this.table.epfd, source.fd, EVENTS, id, this.table.generation(id));
+  }
+
+  /**
+   * Stores `waker` as the one to wake when `id` becomes ready in `interest`'s direction(s),
+   * replacing the previous one. Call it from inside a poll: the waker is exported through the
+   * executor polling now.
+   */
+  setWaker(waker: Waker, id: number, interest: Interest = 1): void {
+    const table = requireExecutor("reactor().setWaker()").exports!;
+    if ((interest & 1) !== 0) this.store(table, waker, id, 1);
+    if ((interest & 2) !== 0) this.store(table, waker, id, 2);
+  }
+
+  /**
+   * Removes `source` from the epoll set, forgets its wakers and recycles `id`. Call it before
+   * closing the fd.
+   */
+  deregister(source: Source, id: number): void {
+    try {
+      epollDelete(this.table.epfd, source.fd);
+    } finally {
+      this.clear(id, 1);
+      this.clear(id, 2);
+      this.table.release(id);
+    }
+  }
+
+  private store(table: ExportTable, waker: Waker, id: number, dir: 1 | 2): void {
+    const ref = table.export(waker);
+    const old = this.table.swapWaker(id, dir, ref + 1);
+    const k = 2 * id + dir - 1;
+    if (old !== 0) this.owners[k]?.release(old - 1);
+    this.owners[k] = table;
+  }
+
+  private clear(id: number, dir: 1 | 2): void {
+    const old = this.table.swapWaker(id, dir, 0);
+    const k = 2 * id + dir - 1;
+    if (old !== 0) this.owners[k]?.release(old - 1);
+    this.owners[k] = undefined;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The reactor's shared memory: the book's `Mutex<HashMap<usize, Waker>>`, made of numbers so any
+ * thread reads and writes it without a lock or a message.
+ *
+ * | words                  | written by                                  | meaning                      |
+ * | ---------------------- | ------------------------------------------- | ---------------------------- |
+ * | `NEXT_TOKEN`           | any thread (`Atomics.add`, chunks)          | next never-used token        |
+ * | `STOPPED`              | the reactor thread, in a `finally`          | 1 once its loop has exited   |
+ * | `EPFD`, `EVENTFD`      | `init()`, once                              | the epoll and shutdown fds   |
+ * | `GEN[t]`               | the thread that registers/deregisters `t`   | generation of token `t`      |
+ * | `READER[t]`, `WRITER[t]` | `setWaker`/`deregister` (owner thread)    | waker ref + 1, 0 = none      |
+ *
+ * Each waker word is one 32-bit value (a waker ref from the wake hub, plus one), so the reactor
+ * thread can never see half of an update. The epoll event of a source carries `(token, generation)`;
+ * an event whose generation no longer matches belongs to a source that was deregistered (and whose
+ * token may already serve another source), so it wakes nobody.
+ *
+ * Tokens are handed out in chunks from the shared counter and recycled by the thread that freed
+ * them, so allocation is a local array pop nearly always, and the table stays as large as the
+ * most sources alive at once.
+ *
+ * @module
+ */
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../sys/index.js";
+import { wakeRef } from "./wake-hub.js";
+
+/** Sources that can be registered at once, all threads together. */
+export const MAX_TOKENS = 1 << 20;
+/** Token 0 is the shutdown eventfd's. */
+export const SHUTDOWN_TOKEN = 0;
+
+const NEXT_TOKEN = 0;
+const STOPPED = 1;
+const EPFD = 2;
+const EVENTFD = 3;
+const TABLE = 16;
+const CHUNK = 64;
+
+const READ_READY = EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
+const WRITE_READY = EPOLLOUT | EPOLLERR | EPOLLHUP;
+
+/** A view of the reactor's shared memory; one per thread, all over the same buffer. */
+export class TokenTable {
+  readonly words: Int32Array;
+  private readonly free: number[] = [];
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.words = new Int32Array(buffer);
+  }
+
+  /** Allocates the memory for a new reactor (zeroed; token 0 reserved). */
+  static create(epfd: number, eventfd: number): TokenTable {
+    const t = new TokenTable(new SharedArrayBuffer((TABLE + 3 * MAX_TOKENS) * 4));
+    t.words[NEXT_TOKEN] = 1;
+    t.words[EPFD] = epfd;
+    t.words[EVENTFD] = eventfd;
+    return t;
+  }
+
+  get epfd(): number {
+    return this.words[EPFD]!;
+  }
+
+  get eventfd(): number {
+    return this.words[EVENTFD]!;
+  }
+
+  /** A token no live source uses. */
+  allocate(): number {
+    if (this.free.length === 0) {
+      const first = Atomics.add(this.words, NEXT_TOKEN, CHUNK);
+      if (first + CHUNK > MAX_TOKENS) throw new Error(`more than ${MAX_TOKENS} I/O sources registered at once`);
+      for (let t = first + CHUNK - 1; t >= first; t--) this.free.push(t);
+    }
+    return this.free.pop()!;
+  }
+
+  /** Gives a token back (after its source was deregistered); the next user gets a new generation. */
+  release(token: number): void {
+    Atomics.add(this.words, TABLE + 3 * token, 1);
+    this.free.push(token);
+  }
+
+  generation(token: number): number {
+    return Atomics.load(this.words, TABLE + 3 * token);
+  }
+
+  /** Stores `ref + 1` (or 0) as the token's reader (`dir` 1) or writer (`dir` 2); returns the previous word. */
+  swapWaker(token: number, dir: 1 | 2, word: number): number {
+    return Atomics.exchange(this.words, TABLE + 3 * token + dir, word);
+  }
+
+  /** Wakes whoever waits on the event `(mask, token, generation)`. */
+  dispatch(mask: number, token: number, generation: number): void {
+    const at = TABLE + 3 * token;
+    if (Atomics.load(this.words, at) !== generation) return;
+    if ((mask & READ_READY) !== 0) {
+      const r = Atomics.load(this.words, at + 1);
+      if (r !== 0) wakeRef(r - 1);
+    }
+    if ((mask & WRITE_READY) !== 0) {
+      const w = Atomics.load(this.words, at + 2);
+      if (w !== 0) wakeRef(w - 1);
+    }
+  }
+
+  markStopped(): void {
+    Atomics.store(this.words, STOPPED, 1);
+    Atomics.notify(this.words, STOPPED);
+  }
+
+  /** Waits up to `ms` for the reactor thread to report it stopped. */
+  waitStopped(ms: number): boolean {
+    return Atomics.wait(this.words, STOPPED, 0, ms) !== "timed-out" || Atomics.load(this.words, STOPPED) === 1;
+  }
+}
