@@ -1,0 +1,219 @@
+/**
+ * TCP on the real reactor: run by `tcp-thread.test.ts` and `tcp-inline.test.ts`, once per reactor mode
+ * (the mode is process-wide, so each mode gets its own test process).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  coroutine, wait, spawn, joinAll, select, sleep, TcpListener, TcpStream, IoError, Interest, reactor, RuntimeError, type Executor,
+} from "reactor-executor";
+import { openFdCount } from "../util/fds.js";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function freePort(): number {
+  const l = TcpListener.bind("127.0.0.1:0");
+  const port = l.port;
+  l.close();
+  return port;
+}
+
+export function tcpSuite(executor: () => Executor): void {
+  test("connect, write, read, shutdown: an echo through our own listener", () => {
+    const fds = openFdCount();
+    const listener = TcpListener.bind("127.0.0.1:0");
+    const out = executor().blockOn(
+      coroutine(function* () {
+        const server = spawn(coroutine(function* () {
+          const conn = yield* wait(listener.accept());
+          const buf = new Uint8Array(1024);
+          let total = 0;
+          for (;;) {
+            const n = yield* wait(conn.read(buf));
+            if (n === 0) break;
+            total += n;
+            yield* wait(conn.writeAll(buf.subarray(0, n)));
+          }
+          conn.close();
+          return total;
+        }));
+        const client = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+        const message = enc.encode("hello reactor ".repeat(1000));
+        yield* wait(client.writeAll(message));
+        client.shutdown();
+        const buf = new Uint8Array(64 * 1024);
+        const parts: Uint8Array[] = [];
+        for (;;) {
+          const n = yield* wait(client.read(buf));
+          if (n === 0) break;
+          parts.push(buf.slice(0, n));
+        }
+        client.close();
+        const echoed = dec.decode(Buffer.concat(parts));
+        return { echoed, served: yield* wait(server), sent: message.length };
+      }),
+    );
+    listener.close();
+    assert.equal(out.served, out.sent);
+    assert.equal(out.echoed, "hello reactor ".repeat(1000));
+    assert.equal(openFdCount(), fds);
+  });
+
+  test("IPv6 and localhost addresses connect", () => {
+    const v6 = TcpListener.bind("[::1]:0");
+    const v4 = TcpListener.bind("127.0.0.1:0");
+    executor().blockOn(
+      coroutine(function* () {
+        for (const [l, address] of [[v6, `[::1]:${v6.port}`], [v4, `localhost:${v4.port}`], [v4, { host: "127.0.0.1", port: v4.port }]] as const) {
+          const accepted = spawn(l.accept());
+          const c = yield* wait(TcpStream.connect(address));
+          const s = yield* wait(accepted);
+          c.close();
+          s.close();
+        }
+      }),
+    );
+    v6.close();
+    v4.close();
+  });
+
+  test("connection refused: IoError ECONNREFUSED, nothing left open", () => {
+    const port = freePort();
+    const fds = openFdCount();
+    const err = executor().blockOn(
+      coroutine(function* () {
+        try {
+          yield* wait(TcpStream.connect(`127.0.0.1:${port}`));
+          return null;
+        } catch (e) {
+          return e;
+        }
+      }),
+    );
+    assert.ok(err instanceof IoError, String(err));
+    assert.equal(err.code, "ECONNREFUSED");
+    assert.equal(err.errno, 111);
+    assert.equal(err.syscall, "connect");
+    assert.equal(openFdCount(), fds);
+  });
+
+  test("hostnames and bad addresses are refused with a clear error", () => {
+    assert.throws(() => executor().blockOn(TcpStream.connect("example.com:80")), /DNS|IP literal/);
+    assert.throws(() => executor().blockOn(TcpStream.connect("127.0.0.1:99999")), (e: unknown) => (e as { code?: string }).code === "ERR_INVALID_ADDRESS");
+  });
+
+  test("a reader task and a writer task on one stream keep their own wakers", () => {
+    const fds = openFdCount();
+    const listener = TcpListener.bind("127.0.0.1:0");
+    const out = executor().blockOn(
+      coroutine(function* () {
+        const accepted = spawn(listener.accept());
+        const a = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+        const b = yield* wait(accepted);
+        // The writer fills a's send buffer and waits for writable; the reader waits for readable.
+        const big = new Uint8Array(8 * 1024 * 1024).fill(7);
+        const writer = spawn(a.writeAll(big));
+        const reader = spawn(coroutine(function* () {
+          const buf = new Uint8Array(16);
+          const n = yield* wait(a.read(buf));
+          return dec.decode(buf.subarray(0, n));
+        }));
+        yield* wait(sleep(20));
+        // Now the peer answers (wakes the reader) and drains (wakes the writer).
+        yield* wait(b.writeAll(enc.encode("pong")));
+        const buf = new Uint8Array(256 * 1024);
+        let got = 0;
+        while (got < big.length) got += yield* wait(b.read(buf));
+        yield* wait(writer);
+        const text = yield* wait(reader);
+        a.close();
+        b.close();
+        return { text, got };
+      }),
+    );
+    listener.close();
+    assert.deepEqual(out, { text: "pong", got: 8 * 1024 * 1024 });
+    assert.equal(openFdCount(), fds);
+  });
+
+  test("a dropped read (select loser) leaves the stream usable and closes nothing", () => {
+    const listener = TcpListener.bind("127.0.0.1:0");
+    const out = executor().blockOn(
+      coroutine(function* () {
+        const accepted = spawn(listener.accept());
+        const a = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+        const b = yield* wait(accepted);
+        const buf = new Uint8Array(16);
+        const first = yield* wait(select<number | void>([a.read(buf), sleep(10)]));
+        yield* wait(b.writeAll(enc.encode("late")));
+        const n = yield* wait(a.read(buf));
+        a.close();
+        b.close();
+        return [first.index, dec.decode(buf.subarray(0, n))];
+      }),
+    );
+    listener.close();
+    assert.deepEqual(out, [1, "late"]);
+  });
+
+  test("accept serves many concurrent connections", () => {
+    const fds = openFdCount();
+    const listener = TcpListener.bind("127.0.0.1:0");
+    const n = 200;
+    const total = executor().blockOn(
+      coroutine(function* () {
+        const server = spawn(coroutine(function* () {
+          for (let i = 0; i < n; i++) {
+            const s = yield* wait(listener.accept());
+            spawn(coroutine(function* () {
+              const buf = new Uint8Array(8);
+              const k = yield* wait(s.read(buf));
+              yield* wait(s.writeAll(buf.subarray(0, k)));
+              s.close();
+            }));
+          }
+        }));
+        const clients = Array.from({ length: n }, (_, i) =>
+          coroutine(function* () {
+            const c = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+            yield* wait(c.writeAll(enc.encode(String(i))));
+            const buf = new Uint8Array(8);
+            const k = yield* wait(c.read(buf));
+            c.close();
+            return Number(dec.decode(buf.subarray(0, k)));
+          }),
+        );
+        const outs = yield* wait(joinAll(clients));
+        yield* wait(server);
+        return outs.reduce((x, y) => x + y, 0);
+      }),
+    );
+    listener.close();
+    assert.equal(total, (n * (n - 1)) / 2);
+    assert.equal(openFdCount(), fds);
+  });
+
+  test("a closed stream refuses I/O with a clear error; closing twice is fine", () => {
+    const listener = TcpListener.bind("127.0.0.1:0");
+    executor().blockOn(
+      coroutine(function* () {
+        const accepted = spawn(listener.accept());
+        const a = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+        (yield* wait(accepted)).close();
+        a.close();
+        a.close();
+        assert.throws(() => a.tryRead(new Uint8Array(4)), RuntimeError);
+      }),
+    );
+    listener.close();
+  });
+
+  test("the reactor's four methods work on any { fd } source", () => {
+    const r = reactor();
+    const ids = new Set(Array.from({ length: 100 }, () => r.nextId()));
+    assert.equal(ids.size, 100);
+    assert.throws(() => r.register({ fd: 0 }, 0, r.nextId()), RangeError);
+    void Interest;
+  });
+}
