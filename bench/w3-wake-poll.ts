@@ -1,16 +1,21 @@
 /**
- * W3 wake/poll: 1,000 tasks each waking itself 10,000 times. Prints one JSON line with ns per poll.
+ * W3 wake/poll: 1,000 tasks each waking itself 10,000 times. Prints one JSON line with ns per poll
+ * (wall time of the whole run / (tasks x (wakes + 1))), plus CPU and peak RSS.
  * Contenders: `ours` (a hand-written Future that wakes itself), `ours-coroutine` (the same with
  * `coroutine`/`yieldNow`), `await-null` (1,000 async functions each awaiting null 10,000 times),
- * `setImmediate` (each loop iteration a setImmediate hop).
+ * `setImmediate` (each loop iteration a setImmediate hop), `effect` (1,000 fibers forked with
+ * `Effect.forkChild` (4.x; `fork` on 3.x) each doing `yield* Effect.yieldNow` 10,000 times, joined).
  *
  *   node dist/bench/w3-wake-poll.js <contender> [tasks] [wakes]
  */
 import { Executor, coroutine, wait, yieldNow, PENDING, type Future, type Poll, type Waker } from "reactor-executor";
+import { forkOf, loadEffect } from "./lib/effect.js";
+import { emit, startMeasure, stopMeasure } from "./lib/report.js";
 
 const [contender = "ours", tasksArg = "1000", wakesArg = "10000"] = process.argv.slice(2);
 const tasks = Number(tasksArg);
 const wakes = Number(wakesArg);
+const effect = contender === "effect" ? await loadEffect() : null;
 
 class SelfWake implements Future<void> {
   private left = wakes;
@@ -21,8 +26,8 @@ class SelfWake implements Future<void> {
   }
 }
 
-async function measure(): Promise<number> {
-  const t0 = process.hrtime.bigint();
+const polls = tasks * (wakes + 1);
+async function measure(): Promise<void> {
   switch (contender) {
     case "ours": {
       const ex = new Executor();
@@ -61,12 +66,27 @@ async function measure(): Promise<number> {
       await Promise.all(all);
       break;
     }
+    case "effect": {
+      const { Effect, Fiber } = effect!;
+      const fork = forkOf(Effect);
+      const one = Effect.gen(function* () {
+        for (let j = 0; j < wakes; j++) yield* Effect.yieldNow;
+      });
+      await Effect.runPromise(
+        Effect.gen(function* () {
+          const fibers = [];
+          for (let i = 0; i < tasks; i++) fibers.push(yield* fork(one));
+          for (const f of fibers) yield* Fiber.join(f);
+        }),
+      );
+      break;
+    }
     default:
       throw new Error(`unknown contender ${contender}`);
   }
-  return Number(process.hrtime.bigint() - t0);
 }
 
-const ns = await measure();
-const polls = tasks * (wakes + 1);
-console.log(JSON.stringify({ workload: "W3", contender, tasks, wakes, ms: ns / 1e6, nsPerPoll: ns / polls }));
+const m = startMeasure();
+await measure();
+const measured = stopMeasure(m);
+emit({ workload: "W3", contender, tasks, wakes, ...measured, ms: measured.wallMs, nsPerPoll: (measured.wallMs * 1e6) / polls });
