@@ -34,6 +34,8 @@ interface ReactorState {
 
 let state: ReactorState | null = null;
 
+const REACTOR_START_TIMEOUT_MS = 10_000;
+
 /**
  * Starts the reactor (once per process) and returns a new {@link Executor} that can do I/O.
  *
@@ -89,10 +91,17 @@ function start(mode: "thread" | "inline"): ReactorState {
     const worker = new Worker(new URL("./reactor-thread.js", import.meta.url), {
       workerData: { hub: wakeHubBuffer(), table: table.buffer },
       name: "reactor",
-      stdout: false,
-      stderr: false,
+      // The loop needs none of the process's flags, and some break a worker (a program run with
+      // `node --input-type=module -e ...` passes --input-type on, which workers refuse).
+      execArgv: [],
     });
     worker.unref();
+    // A reactor that failed to start would leave every I/O future waiting forever, and under
+    // blockOn its error event could never be delivered: wait for it here and fail loudly instead.
+    if (!table.waitStarted(REACTOR_START_TIMEOUT_MS)) {
+      void worker.terminate();
+      throw new RuntimeError(`the reactor thread did not start within ${REACTOR_START_TIMEOUT_MS} ms`);
+    }
     process.once("exit", () => {
       eventfdWrite(efd);
       table.waitStopped(2_000);

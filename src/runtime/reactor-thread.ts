@@ -25,6 +25,7 @@ attachWakeHub(data.hub);
 const table = new TokenTable(data.table);
 const events = new EpollEvents(1024);
 
+table.markStarted();
 try {
   loop: for (;;) {
     const n = epollWait(table.epfd, events, -1);

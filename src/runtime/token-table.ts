@@ -6,6 +6,7 @@
  * | ---------------------- | ------------------------------------------- | ---------------------------- |
  * | `NEXT_TOKEN`           | any thread (`Atomics.add`, chunks)          | next never-used token        |
  * | `STOPPED`              | the reactor thread, in a `finally`          | 1 once its loop has exited   |
+ * | `STARTED`              | the reactor thread, before its loop         | 1 once it waits on epoll     |
  * | `EPFD`, `EVENTFD`      | `init()`, once                              | the epoll and shutdown fds   |
  * | `GEN[t]`               | the thread that registers/deregisters `t`   | generation of token `t`      |
  * | `READER[t]`, `WRITER[t]` | `setWaker`/`deregister` (owner thread)    | waker ref + 1, 0 = none      |
@@ -33,6 +34,7 @@ const NEXT_TOKEN = 0;
 const STOPPED = 1;
 const EPFD = 2;
 const EVENTFD = 3;
+const STARTED = 4;
 const TABLE = 16;
 const CHUNK = 64;
 
@@ -102,6 +104,17 @@ export class TokenTable {
       const w = Atomics.load(this.words, at + 2);
       if (w !== 0) wakeRef(w - 1);
     }
+  }
+
+  markStarted(): void {
+    Atomics.store(this.words, STARTED, 1);
+    Atomics.notify(this.words, STARTED);
+  }
+
+  /** Waits up to `ms` for the reactor thread to report it started. */
+  waitStarted(ms: number): boolean {
+    Atomics.wait(this.words, STARTED, 0, ms);
+    return Atomics.load(this.words, STARTED) === 1;
   }
 
   markStopped(): void {

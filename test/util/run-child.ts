@@ -14,13 +14,26 @@ export interface ChildResult {
   timedOut: boolean;
 }
 
-/** Runs `node --input-type=module -e source` (or a file with args) from the repo root. */
-export function runNode(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ChildResult> {
+/** Options of {@link runNode}. */
+export interface RunOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** A shell command run before node in the same shell, e.g. `ulimit -n 64`. */
+  shell?: string;
+}
+
+/** Runs `node ...args` from the repo root (through bash when `shell` is given). */
+export function runNode(args: string[], options: RunOptions = {}): Promise<ChildResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const cwd = options.cwd ?? new URL("../../../", import.meta.url).pathname;
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const env = { ...process.env, ...options.env };
+    const child =
+      options.shell === undefined
+        ? spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+        : spawn("bash", ["-c", `${options.shell} && exec "$0" "$@"`, process.execPath, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -39,6 +52,6 @@ export function runNode(args: string[], options: { timeoutMs?: number; env?: Nod
 }
 
 /** Runs an ES module source text in a child Node process (imports of "reactor-executor" resolve to the build). */
-export function runModule(source: string, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ChildResult> {
+export function runModule(source: string, options: RunOptions = {}): Promise<ChildResult> {
   return runNode(["--input-type=module", "-e", source], options);
 }

@@ -1,0 +1,5 @@
+import { init } from "reactor-executor";
+import { httpSuite } from "./suites/http-suite.js";
+
+init();
+httpSuite(() => init(), "thread");
