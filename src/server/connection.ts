@@ -1,0 +1,407 @@
+/**
+ * One client connection of the delay server: a hand-written `Future<void>` that reads requests,
+ * answers each after its delay, and finishes when the connection is over. The server spawns one
+ * task per connection; there is no other per-connection or per-request task, closure or promise.
+ *
+ * Contract:
+ * - Requests are answered in the order they arrived (HTTP/1.1 pipelining), each at `arrival +
+ *   delay` or, if an earlier answer is later than that, right after it. Up to {@link MAX_QUEUED}
+ *   requests are held at once; past that (or {@link READ_CAP} buffered bytes) the connection stops
+ *   reading until answers go out.
+ * - While answers are pending the socket is still read: end of stream or an error means the client
+ *   is gone, and the connection closes at once (its timer is dropped, its fd deregistered and
+ *   closed) instead of waiting out the delay. A client that half-closes right after sending is
+ *   treated the same way once its delay is pending (as nginx does, "client closed request"); answers
+ *   already due when the end of stream is seen are still sent.
+ * - Deadlines: a request's head must arrive within `headerTimeoutMs` (from the connection's start
+ *   for the first request, from the first byte otherwise); an idle keep-alive connection is closed
+ *   after `idleTimeoutMs`; a client that reads nothing while an answer waits to be sent is
+ *   dropped after `headerTimeoutMs` without progress. Expiry closes without an answer.
+ * - `Connection: close` (or HTTP/1.0 without keep-alive) is honoured: its answer is the last, then
+ *   the connection closes. A request the parser refuses (`HttpRequestError`: 400 malformed, 431
+ *   headers too large, ...) is answered with that status and `Connection: close`; the close then
+ *   *lingers* (shut down the sending side, read and drop whatever the client still sends, until it
+ *   closes or {@link LINGER_MS}), so that closing with unread bytes does not reset the connection
+ *   before the client has read the answer.
+ * - Socket errors (`ECONNRESET`, `EPIPE`, ...) end the connection quietly; anything else is a bug,
+ *   reported through the host and the connection is closed.
+ *
+ * Implementation notes:
+ * - Reads go into one scratch buffer shared by every connection of the thread (polls never
+ *   overlap) and are copied into the request parser; answers due together are written one after
+ *   the other into a shared output buffer and sent with one `send`. Only bytes the kernel did not
+ *   take are copied into a buffer of the connection's own.
+ * - Edge-triggered readiness: the task's waker is stored for a direction once, before the first
+ *   syscall that may return `EAGAIN`, and stays stored (the reactor keeps it until it is replaced
+ *   or the source deregistered). After that, every edge wakes the task, so a read or send that
+ *   returns `EAGAIN` can return `PENDING` at once, without the store-then-retry a changed waker
+ *   needs. Reads drain until `EAGAIN` or end of stream: a short read is not proof of a drained
+ *   socket when the peer's FIN is queued behind the data (the FIN's edge may have been merged into
+ *   the wake that is being served).
+ * - One timer per connection, re-armed lazily: it sleeps until the earliest of the next answer's
+ *   due time and the current deadline; when a deadline moves later (every keep-alive request
+ *   moves the idle deadline) the timer is left alone and, when it fires early, is re-armed for what
+ *   is then needed. A timer that must fire *earlier* is replaced. So a busy keep-alive connection
+ *   costs one timer operation every few seconds, not two per request.
+ *
+ * @module
+ */
+import { IoError } from "../errors.js";
+import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { HttpRequestError, RequestParser } from "../http/parse-request.js";
+import type { TcpStream } from "../net/tcp-stream.js";
+import type { JoinHandle } from "../runtime/task.js";
+import type { Waker } from "../runtime/waker.js";
+import { WOULD_BLOCK } from "../sys/index.js";
+import { sleep } from "../time/sleep.js";
+import { responseBound, writeResponse } from "./response.js";
+import { route } from "./route.js";
+
+/** Requests held (parsed, not yet answered) per connection before it stops reading. */
+export const MAX_QUEUED = 64;
+/** Bytes held in the parser (received, not yet parsed into a request) before the connection stops reading. */
+export const READ_CAP = 64 * 1024;
+/** The longest a closing connection waits for the client to finish sending. */
+export const LINGER_MS = 2_000;
+/** The largest request body accepted (the delay server expects none; the body is read and ignored). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Scratch memory shared by every connection on this thread: a poll never overlaps another. */
+const IN = Buffer.allocUnsafe(64 * 1024);
+const OUT = Buffer.allocUnsafe(64 * 1024);
+
+/** What a connection needs from the server that owns it. */
+export interface ConnectionHost {
+  /** Closes an idle keep-alive connection after this long (ms). */
+  readonly idleTimeoutMs: number;
+  /** Drops a connection whose request head has not arrived after this long (ms). */
+  readonly headerTimeoutMs: number;
+  /** Called once per routed request, as it arrives (the log line and the request count). */
+  requestArrived(delayMs: number, message: string): void;
+  /** Called once when the connection has closed. */
+  connectionClosed(connection: Connection): void;
+  /** A failure that is not the client's (a bug): the connection is closed after this. */
+  reportError(error: unknown): void;
+}
+
+/** An answer waiting for its time: due at `due` (the `performance.now()` clock). */
+class Reply {
+  constructor(
+    readonly due: number,
+    readonly status: number,
+    readonly body: string,
+    readonly keepAlive: boolean,
+  ) {}
+}
+
+/**
+ * The future that serves one connection; it completes when the connection has been closed.
+ *
+ * @example
+ * ```ts
+ * // in the server's accept loop (inside a poll):
+ * const connection = new Connection(new TcpStream(fd), host, performance.now());
+ * connection.handle = spawn(connection);
+ * // later, to close it from the server: connection.abort();
+ * ```
+ */
+export class Connection implements Future<void> {
+  /** The task serving this connection, set by whoever spawned it; used by {@link abort}. */
+  handle: JoinHandle<void> | null = null;
+
+  private readonly parser = new RequestParser({ maxBodyBytes: MAX_BODY_BYTES });
+  private readonly queue: Reply[] = [];
+  /** Bytes of sent answers the kernel has not taken yet, from `pendingOff`. */
+  private pending: Buffer | null = null;
+  private pendingOff = 0;
+  /** When the pending bytes last made progress. */
+  private writeSince = 0;
+  /** The wakers stored with the reactor for each direction (see the implementation notes). */
+  private readWaker: Waker | null = null;
+  private writeWaker: Waker | null = null;
+  private timer: Future<void> | null = null;
+  private timerAt = Infinity;
+  /** When the current request head started: the connection's start, then the first byte of each request. */
+  private headStart: number;
+  /** When the connection last became idle (every answer sent, nothing buffered). */
+  private idleSince = 0;
+  /** Answers sent so far. */
+  private answered = 0;
+  /** No more requests are taken: a `Connection: close` request or a refused one was queued. */
+  private noMore = false;
+  /** The close must linger: the client may still be sending. */
+  private lingerClose = false;
+  private lingerUntil = -1;
+  private eof = false;
+  private closed = false;
+
+  constructor(
+    private readonly stream: TcpStream,
+    private readonly host: ConnectionHost,
+    now: number,
+  ) {
+    this.headStart = now;
+  }
+
+  /** Number of requests received and not answered yet. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  poll(waker: Waker): Poll<void> {
+    if (this.closed) pollAfterReady("delay server connection");
+    let done: boolean;
+    try {
+      done = this.lingerUntil >= 0 ? this.linger(waker, performance.now()) : this.step(waker, performance.now());
+    } catch (e) {
+      if (!(e instanceof IoError)) this.host.reportError(e);
+      done = true;
+    }
+    if (!done) return PENDING;
+    this.close();
+    return undefined;
+  }
+
+  /** Called when the task is dropped (aborted, or its executor ends): closes the connection. */
+  drop(): void {
+    this.close();
+  }
+
+  /** Ends the connection now, from outside its task (server shutdown): the task is aborted and dropped. */
+  abort(): void {
+    if (this.handle !== null) this.handle.abort();
+    else this.close();
+  }
+
+  /** One poll: read, parse, answer what is due, then wait. Returns true when the connection is over. */
+  private step(waker: Waker, now: number): boolean {
+    for (let round = 0; ; round++) {
+      const reading = !this.eof && this.parser.buffered < READ_CAP && this.queue.length < MAX_QUEUED;
+      if (reading) this.fill(waker, now);
+      const parsedAll = this.noMore || this.parse(now);
+      const answered = this.answer(waker, now);
+      if (this.eof) return true;
+      if (this.noMore && this.queue.length === 0 && this.pending === null) {
+        if (!this.lingerClose && this.parser.buffered === 0) return true;
+        return this.startLinger(waker, now);
+      }
+      // Reading or parsing stopped because the queue or the buffer was full, and answers made
+      // room: go round again (bounded, so one connection cannot hold the thread).
+      if (answered > 0 && (!reading || !parsedAll) && round < 8) continue;
+      return this.wait(waker, now);
+    }
+  }
+
+  /** Reads until `EAGAIN` or end of stream, into the parser. */
+  private fill(waker: Waker, now: number): void {
+    if (this.readWaker !== waker) {
+      this.stream.waitReadable(waker);
+      this.readWaker = waker;
+    }
+    for (;;) {
+      const n = this.stream.tryRead(IN, 0, IN.length);
+      if (n === WOULD_BLOCK) return;
+      if (n === 0) {
+        this.eof = true;
+        return;
+      }
+      if (this.noMore) {
+        // Bytes after the last request we will answer: dropped, and the close must linger.
+        this.lingerClose = true;
+        continue;
+      }
+      if (this.parser.buffered === 0 && this.queue.length === 0 && this.answered > 0) this.headStart = now;
+      this.parser.push(n === IN.length ? IN : IN.subarray(0, n));
+      if (this.parser.buffered >= READ_CAP) return;
+    }
+  }
+
+  /** Takes complete requests out of the parser into the queue. Returns false if it stopped because the queue is full. */
+  private parse(now: number): boolean {
+    const queue = this.queue;
+    while (queue.length < MAX_QUEUED) {
+      let request;
+      try {
+        request = this.parser.next();
+      } catch (e) {
+        if (!(e instanceof HttpRequestError)) throw e;
+        queue.push(new Reply(now, e.status, `${e.status} ${e.message}\n`, false));
+        this.noMore = true;
+        this.lingerClose = true;
+        return true;
+      }
+      if (request === undefined) return true;
+      const routed = route(request.method, request.target);
+      let due = now;
+      if (routed.status === 200) {
+        this.host.requestArrived(routed.delayMs, routed.body);
+        due += routed.delayMs;
+      }
+      queue.push(new Reply(due, routed.status, routed.body, request.keepAlive));
+      if (!request.keepAlive) {
+        this.noMore = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Writes every answer that is due, in order, in as few sends as fit. Returns how many were taken. */
+  private answer(waker: Waker, now: number): number {
+    if (this.pending !== null && !this.flushPending(waker, now)) return 0;
+    const queue = this.queue;
+    let taken = 0;
+    let off = 0;
+    while (queue.length > 0 && queue[0]!.due <= now) {
+      const reply = queue[0]!;
+      const end = writeResponse(OUT, off, reply.status, reply.body, reply.keepAlive);
+      if (end < 0) {
+        if (off > 0) {
+          // The output buffer is full: send it, then go on with an empty one.
+          if (!this.send(OUT, 0, off, waker, now)) return taken;
+          off = 0;
+          continue;
+        }
+        // One answer larger than the whole output buffer (not possible within the head limit, but cheap to handle).
+        const big = Buffer.allocUnsafe(responseBound(reply.body));
+        const bigEnd = writeResponse(big, 0, reply.status, reply.body, reply.keepAlive);
+        queue.shift();
+        taken++;
+        if (!this.send(big, 0, bigEnd, waker, now)) return taken;
+        continue;
+      }
+      off = end;
+      queue.shift();
+      taken++;
+    }
+    if (off > 0) this.send(OUT, 0, off, waker, now);
+    if (taken > 0) {
+      this.answered += taken;
+      if (queue.length === 0 && this.pending === null) this.idleSince = this.headStart = now;
+    }
+    return taken;
+  }
+
+  /** Sends `buf[off..end)`; what the kernel does not take is copied to `pending`. Returns true when all was sent. */
+  private send(buf: Buffer, off: number, end: number, waker: Waker, now: number): boolean {
+    while (off < end) {
+      const n = this.stream.tryWrite(buf, off, end - off);
+      if (n !== WOULD_BLOCK) {
+        off += n;
+        continue;
+      }
+      if (this.writeWaker !== waker) {
+        // A new waker: store it, then try once more (the buffer may have drained in between).
+        this.stream.waitWritable(waker);
+        this.writeWaker = waker;
+        continue;
+      }
+      this.pending = Buffer.from(buf.subarray(off, end));
+      this.pendingOff = 0;
+      this.writeSince = now;
+      return false;
+    }
+    return true;
+  }
+
+  /** Sends what is pending. Returns true once it is all sent. */
+  private flushPending(waker: Waker, now: number): boolean {
+    const pending = this.pending!;
+    let off = this.pendingOff;
+    while (off < pending.length) {
+      const n = this.stream.tryWrite(pending, off, pending.length - off);
+      if (n !== WOULD_BLOCK) {
+        off += n;
+        this.writeSince = now;
+        continue;
+      }
+      if (this.writeWaker !== waker) {
+        this.stream.waitWritable(waker);
+        this.writeWaker = waker;
+        continue;
+      }
+      this.pendingOff = off;
+      return false;
+    }
+    this.pending = null;
+    this.pendingOff = 0;
+    return true;
+  }
+
+  /**
+   * Arms the timer for what comes next: the next answer's due time, or the deadline that applies.
+   * Returns true when that deadline has passed (the connection is dropped).
+   */
+  private wait(waker: Waker, now: number): boolean {
+    let at: number;
+    if (this.pending !== null) at = this.writeSince + this.host.headerTimeoutMs;
+    else if (this.queue.length > 0) at = this.queue[0]!.due;
+    else if (this.parser.buffered > 0 || this.answered === 0) at = this.headStart + this.host.headerTimeoutMs;
+    else at = this.idleSince + this.host.idleTimeoutMs;
+    if (at <= now) return true;
+    this.arm(waker, at, now);
+    return false;
+  }
+
+  /** Makes sure the timer wakes the task at `at` or before (see the implementation notes). */
+  private arm(waker: Waker, at: number, now: number): void {
+    let timer = this.timer;
+    if (timer !== null && this.timerAt > at) {
+      timer.drop?.();
+      timer = this.timer = null;
+    }
+    for (;;) {
+      if (timer === null) {
+        timer = this.timer = sleep(at - now);
+        this.timerAt = at;
+      }
+      if (timer.poll(waker) === PENDING) return;
+      // It fired before `at` (armed for an earlier deadline that has since moved): arm it again.
+      timer = this.timer = null;
+      now = performance.now();
+      if (at <= now) {
+        waker.wake();
+        return;
+      }
+    }
+  }
+
+  /** Starts a lingering close: no more sending; read and drop until the client closes or time runs out. */
+  private startLinger(waker: Waker, now: number): boolean {
+    this.lingerUntil = now + Math.min(LINGER_MS, this.host.headerTimeoutMs);
+    try {
+      this.stream.shutdown();
+    } catch {
+      return true; // not connected any more: nothing to wait for
+    }
+    return this.linger(waker, now);
+  }
+
+  private linger(waker: Waker, now: number): boolean {
+    if (now >= this.lingerUntil) return true;
+    if (this.readWaker !== waker) {
+      this.stream.waitReadable(waker);
+      this.readWaker = waker;
+    }
+    for (;;) {
+      const n = this.stream.tryRead(IN, 0, IN.length);
+      if (n === WOULD_BLOCK) break;
+      if (n === 0) return true;
+    }
+    this.arm(waker, this.lingerUntil, now);
+    return false;
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const timer = this.timer;
+    this.timer = null;
+    try {
+      timer?.drop?.();
+      this.stream.close();
+    } finally {
+      this.host.connectionClosed(this);
+    }
+  }
+}

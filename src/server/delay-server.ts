@@ -1,0 +1,220 @@
+/**
+ * The delay server (the book's `delayserver`): `GET /{delay_ms}/{message}` answers `message` after
+ * `delay_ms`, on this runtime's `TcpListener`, one task per connection.
+ *
+ * Contract:
+ * - A {@link DelayServer} is a `Future<void>`: the accept loop. Run it (`executor.run(server)`) or
+ *   spawn it; it completes after {@link DelayServer.stop}, once the listener and every connection
+ *   are closed. Dropping it (an abort) closes them too.
+ * - `stop()` may be called from anywhere on the executor's thread, including outside any poll (a
+ *   signal handler): it only sets a flag and wakes the accept task, which does the closing.
+ * - Each accepted connection is a {@link Connection} task (see connection.ts for keep-alive,
+ *   pipelining, deadlines and disconnects). Connections are independent: a silent or slow client
+ *   holds its own fd and timer, nothing else.
+ * - Out of fds or memory while accepting (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`), the loop
+ *   retries after {@link ACCEPT_RETRY_MS}: the readiness edge is spent and connections are still
+ *   queued, so waiting for another edge could stall forever, and retrying at once would spin. The
+ *   first such error is reported on stderr.
+ *
+ * Implementation notes: the loop takes up to {@link ACCEPT_BUDGET} connections per poll and then
+ * yields (wakes itself), so a flood of connections cannot starve the connections already open. The
+ * listener's waker is stored once and stays stored, so an empty accept queue costs one `accept4`.
+ *
+ * @module
+ */
+import { IoError } from "../errors.js";
+import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { TcpStream } from "../net/tcp-stream.js";
+import type { TcpListener } from "../net/tcp-listener.js";
+import { spawn } from "../runtime/executor.js";
+import type { Waker } from "../runtime/waker.js";
+import { close as closeFd, setNoDelay, WOULD_BLOCK } from "../sys/index.js";
+import { sleep } from "../time/sleep.js";
+import { Connection, type ConnectionHost } from "./connection.js";
+import type { RequestLog } from "./request-log.js";
+
+/** Default idle keep-alive timeout (DESIGN: 5 s). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
+/** Default time allowed for a request's head to arrive (DESIGN: 10 s). */
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+/** Connections accepted per poll of the accept loop before it lets other tasks run. */
+export const ACCEPT_BUDGET = 64;
+/** How long the accept loop waits before retrying when the process is out of fds or memory. */
+export const ACCEPT_RETRY_MS = 20;
+
+const RESOURCE_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
+
+/** Options of a {@link DelayServer}. */
+export interface DelayServerOptions {
+  /** Close an idle keep-alive connection after this long (ms). Default 5,000. */
+  idleTimeoutMs?: number;
+  /** Drop a connection whose request head has not arrived after this long (ms). Default 10,000. */
+  headerTimeoutMs?: number;
+  /** Where the `#{n} - {delay}ms: {message}` lines go; none (quiet) by default. */
+  log?: RequestLog | null;
+  /** Called with failures that are not a client's (bugs, resource errors); default: one line on stderr. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * The delay server's accept loop and the registry of its connections.
+ *
+ * @example
+ * ```ts
+ * const executor = init();
+ * const server = new DelayServer(TcpListener.bind("127.0.0.1:8080"), { log: new RequestLog() });
+ * process.once("SIGINT", () => server.stop());
+ * await executor.run(server); // until Ctrl-C
+ * ```
+ */
+export class DelayServer implements Future<void>, ConnectionHost {
+  readonly idleTimeoutMs: number;
+  readonly headerTimeoutMs: number;
+  /** Requests routed so far (the `n` of the log line). */
+  requests = 0;
+  /** Connections accepted so far. */
+  accepted = 0;
+
+  private readonly connections = new Set<Connection>();
+  private readonly log: RequestLog | null;
+  private readonly onError: (error: unknown) => void;
+  private waker: Waker | null = null;
+  private acceptWaker: Waker | null = null;
+  private backoff: Future<void> | null = null;
+  private reportedResourceError = false;
+  private stopping = false;
+  private done = false;
+
+  constructor(
+    readonly listener: TcpListener,
+    options: DelayServerOptions = {},
+  ) {
+    this.idleTimeoutMs = checkMs("idleTimeoutMs", options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+    this.headerTimeoutMs = checkMs("headerTimeoutMs", options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS);
+    this.log = options.log ?? null;
+    this.onError = options.onError ?? ((e) => process.stderr.write(`delayserver: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
+  }
+
+  /** Connections open right now. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** True once {@link stop} was called. */
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  /** Closes the listener and every connection, and lets the accept loop complete. Idempotent. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.waker?.wake();
+  }
+
+  poll(waker: Waker): Poll<void> {
+    if (this.done) pollAfterReady("DelayServer");
+    this.waker = waker;
+    if (this.stopping) {
+      this.shutdown();
+      return undefined;
+    }
+    if (this.backoff !== null) {
+      if (this.backoff.poll(waker) === PENDING) return PENDING;
+      this.backoff = null;
+    }
+    const now = performance.now();
+    for (let i = 0; i < ACCEPT_BUDGET; i++) {
+      let fd: number;
+      try {
+        fd = this.listener.tryAccept();
+      } catch (e) {
+        if (!(e instanceof IoError) || !RESOURCE_ERRORS.has(e.code)) throw e;
+        if (!this.reportedResourceError) {
+          this.reportedResourceError = true;
+          this.onError(new IoError(e.code, e.errno, e.syscall, `${e.message}: retrying every ${ACCEPT_RETRY_MS} ms (reported once)`));
+        }
+        const backoff = sleep(ACCEPT_RETRY_MS);
+        if (backoff.poll(waker) === PENDING) {
+          this.backoff = backoff;
+          return PENDING;
+        }
+        continue;
+      }
+      if (fd === WOULD_BLOCK) {
+        if (this.acceptWaker !== waker) {
+          // A new waker: store it, then try once more (a connection may have come in between).
+          this.listener.waitAcceptable(waker);
+          this.acceptWaker = waker;
+          continue;
+        }
+        return PENDING;
+      }
+      this.open(fd, now);
+    }
+    waker.wake(); // budget spent: let the connections run, then come back
+    return PENDING;
+  }
+
+  /** Dropped before it completed (its task aborted): close everything. */
+  drop(): void {
+    if (!this.done) this.shutdown();
+  }
+
+  /** @internal {@link ConnectionHost}: a request arrived. */
+  requestArrived(delayMs: number, message: string): void {
+    const n = ++this.requests;
+    if (this.log !== null) this.log.request(n, delayMs, message);
+  }
+
+  /** @internal {@link ConnectionHost}: a connection has closed. */
+  connectionClosed(connection: Connection): void {
+    this.connections.delete(connection);
+  }
+
+  /** @internal {@link ConnectionHost}: a failure that is not the client's. */
+  reportError(error: unknown): void {
+    this.onError(error);
+  }
+
+  private open(fd: number, now: number): void {
+    let stream: TcpStream;
+    try {
+      setNoDelay(fd);
+      stream = new TcpStream(fd);
+    } catch (e) {
+      // The client reset already (setsockopt fails), or registering failed (the fd is closed by
+      // TcpStream then; not by setNoDelay's failure, hence the close here).
+      if (!(e instanceof IoError) || e.syscall === "setsockopt") {
+        try {
+          closeFd(fd);
+        } catch {
+          // closed already
+        }
+      }
+      if (!(e instanceof IoError)) throw e;
+      return;
+    }
+    this.accepted++;
+    const connection = new Connection(stream, this, now);
+    this.connections.add(connection);
+    connection.handle = spawn(connection);
+  }
+
+  private shutdown(): void {
+    this.done = true;
+    this.backoff?.drop?.();
+    this.backoff = null;
+    try {
+      this.listener.close();
+    } finally {
+      for (const connection of [...this.connections]) connection.abort();
+      this.log?.flush();
+    }
+  }
+}
+
+function checkMs(name: string, ms: number): number {
+  if (typeof ms !== "number" || !(ms > 0) || ms === Infinity) throw new RangeError(`${name} must be a positive number of milliseconds, got ${String(ms)}`);
+  return ms;
+}

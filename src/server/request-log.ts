@@ -1,0 +1,78 @@
+/**
+ * The delay server's request log: the book's `#{n} - {delay}ms: {message}` line per request, in
+ * the order the requests arrived, without a `write` per line.
+ *
+ * Contract: lines are appended to a batch and written with `fs.writeSync` when the batch passes
+ * {@link FLUSH_BYTES}, when Node's event loop next gets a turn (a `setImmediate`: the executor
+ * under `run` yields to Node whenever it parks and at least every few milliseconds while busy), and
+ * on {@link RequestLog.flush} (shutdown). So a line appears within milliseconds of its request,
+ * lines never interleave or reorder, and a benchmark at 50,000 requests a second costs a handful
+ * of writes a millisecond rather than one per request. `EAGAIN` (stdout a non-blocking pipe whose
+ * reader is behind) is retried after 1 ms. A message holding control characters is logged with
+ * JSON escapes, so one request is always one line.
+ *
+ * @module
+ */
+import { writeSync } from "node:fs";
+
+/** A batch this large is written at once instead of waiting for the event loop. */
+export const FLUSH_BYTES = 16 * 1024;
+
+const CONTROL = /[\x00-\x1f\x7f]/;
+const retryWord = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A batched line writer for request lines.
+ *
+ * @example
+ * ```ts
+ * const log = new RequestLog(1);
+ * log.request(1, 1000, "hello"); // "#1 - 1000ms: hello", written soon
+ * log.flush();                   // written now
+ * ```
+ */
+export class RequestLog {
+  private batch = "";
+  private scheduled = false;
+  private readonly flushSoon = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  /** @param fd - where lines go: 1 (stdout, the default) or any fd open for writing. */
+  constructor(private readonly fd = 1) {}
+
+  /** Logs request number `n`, asking for `delayMs`, with `message` (decoded). */
+  request(n: number, delayMs: number, message: string): void {
+    const shown = CONTROL.test(message) ? JSON.stringify(message).slice(1, -1) : message;
+    this.line(`#${n} - ${delayMs}ms: ${shown}`);
+  }
+
+  /** Appends one line (without its newline). */
+  line(text: string): void {
+    this.batch += text + "\n";
+    if (this.batch.length >= FLUSH_BYTES) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushSoon);
+    }
+  }
+
+  /** Writes everything batched so far, now. */
+  flush(): void {
+    if (this.batch === "") return;
+    const bytes = Buffer.from(this.batch, "utf8");
+    this.batch = "";
+    let off = 0;
+    while (off < bytes.length) {
+      try {
+        off += writeSync(this.fd, bytes, off);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "EPIPE") return; // nobody reads the log any more: serving goes on
+        if (code !== "EAGAIN") throw e;
+        Atomics.wait(retryWord, 0, 0, 1);
+      }
+    }
+  }
+}
