@@ -18,6 +18,7 @@ export type { JoinHandle } from "./runtime/task.js";
 export { wakeRef } from "./runtime/wake-hub.js";
 export { init, reactor, type InitOptions } from "./runtime/init.js";
 export { Reactor, Interest, type Source } from "./runtime/reactor.js";
+export { spawnThread, type ThreadHandle } from "./runtime/threads.js";
 export { sleep } from "./time/sleep.js";
 export { timeout } from "./time/timeout.js";
 export { TcpStream } from "./net/tcp-stream.js";

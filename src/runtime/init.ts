@@ -33,6 +33,8 @@ interface ReactorState {
 }
 
 let state: ReactorState | null = null;
+/** Whether threads from spawnThread print the book's executor lines: the last `init({ verbose })` says. */
+let verboseThreads = false;
 
 const REACTOR_START_TIMEOUT_MS = 10_000;
 
@@ -56,6 +58,7 @@ export function init(options: InitOptions = {}): Executor {
   } else if (state.mode !== mode) {
     throw new RuntimeError(`the reactor is already running in "${state.mode}" mode; it cannot switch to "${mode}"`);
   }
+  if (options.verbose !== undefined) verboseThreads = options.verbose;
   const { reactor: _, ...executorOptions } = options;
   return new Executor(executorOptions);
 }
@@ -76,8 +79,14 @@ export function reactorBuffer(): SharedArrayBuffer {
   return reactor().table.buffer;
 }
 
+/** @internal Whether threads started by spawnThread are verbose. */
+export function threadVerbose(): boolean {
+  return verboseThreads;
+}
+
 /** @internal Adopts the reactor of the thread that started this one (spawnThread workers). */
-export function attachReactor(buffer: SharedArrayBuffer): void {
+export function attachReactor(buffer: SharedArrayBuffer, verbose: boolean): void {
+  verboseThreads = verbose;
   const table = new TokenTable(buffer);
   state = { mode: "thread", table, reactor: new Reactor(table) };
 }
