@@ -1,0 +1,68 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Executor, coroutine, wait, exportWaker, PENDING, type Future, type Poll, type Waker } from "reactor-executor";
+import { TokenTable } from "../src/runtime/token-table.js";
+import { EPOLLIN, EPOLLOUT, EPOLLHUP } from "../src/sys/index.js";
+
+/** Stores its waker in the table for `token` on its first poll, then waits for `ready()`. */
+class Waiting implements Future<string> {
+  polls = 0;
+  fired = false;
+  constructor(
+    private readonly table: TokenTable,
+    private readonly token: number,
+    private readonly dir: 1 | 2,
+    private readonly label: string,
+  ) {}
+  poll(waker: Waker): Poll<string> {
+    this.polls++;
+    if (this.polls === 1) {
+      // What Reactor.setWaker does, minus epoll: export, then store ref + 1.
+      const ref = exportWaker(waker);
+      this.table.swapWaker(this.token, this.dir, ref + 1);
+      return PENDING;
+    }
+    return this.label;
+  }
+}
+
+test("an event wakes the waker of its direction; error and hang-up wake both; a stale generation wakes nobody", () => {
+  const table = TokenTable.create(-1, -1);
+  const token = table.allocate();
+  const gen = table.generation(token);
+  const ex = new Executor();
+  const log: string[] = [];
+  ex.blockOn(
+    coroutine(function* () {
+      const reader = new Waiting(table, token, 1, "reader");
+      const writer = new Waiting(table, token, 2, "writer");
+      const r = ex.spawn(reader);
+      const w = ex.spawn(writer);
+      yield* wait({ poll: (wk: Waker) => (reader.polls > 0 && writer.polls > 0 ? true : (wk.wake(), PENDING)) } as Future<boolean>);
+
+      table.dispatch(EPOLLIN, token, gen + 1); // stale: nobody
+      yield* wait({ n: 0, poll(wk: Waker) { return this.n++ < 3 ? (wk.wake(), PENDING) : true; } } as Future<boolean> & { n: number });
+      log.push(`after stale: ${reader.polls},${writer.polls}`);
+
+      table.dispatch(EPOLLOUT, token, gen); // the writer only
+      log.push(yield* wait(w));
+      log.push(`reader polls ${reader.polls}`);
+
+      table.dispatch(EPOLLHUP, token, gen); // both directions
+      log.push(yield* wait(r));
+      table.swapWaker(token, 1, 0);
+      table.swapWaker(token, 2, 0);
+    }),
+  );
+  assert.deepEqual(log, ["after stale: 1,1", "writer", "reader polls 1", "reader"]);
+});
+
+test("a released token comes back with a new generation", () => {
+  const table = TokenTable.create(-1, -1);
+  const t = table.allocate();
+  const g = table.generation(t);
+  table.release(t);
+  const again = table.allocate();
+  assert.equal(again, t);
+  assert.equal(table.generation(again), g + 1);
+});
