@@ -1,0 +1,94 @@
+// The delayserver command: SIGINT/SIGTERM close it cleanly (exit 0, promptly, connections closed),
+// its arguments are checked, a port in use is a clear error.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import net from "node:net";
+import { DELAYSERVER_BIN, exchange, get, startDelayServer } from "./util/delay-server.js";
+
+test("SIGINT with connections open (waiting, idle, silent) exits 0 promptly and closes them", async () => {
+  const server = await startDelayServer({ quiet: false });
+  const waiting = exchange(server.port, ["GET /60000/long HTTP/1.1\r\nHost: x\r\n\r\n"], { timeoutMs: 10_000 });
+  const silent = exchange(server.port, [], { timeoutMs: 10_000 });
+  const idle = exchange(server.port, ["GET /0/idle HTTP/1.1\r\nHost: x\r\n\r\n"], { timeoutMs: 10_000 });
+  await server.waitForOutput(/^#\d+ - 60000ms: long$/m);
+  await server.waitForOutput(/^#\d+ - 0ms: idle$/m);
+  const stopped = await server.stop("SIGINT");
+  assert.equal(stopped.code, 0, server.stderr());
+  assert.ok(stopped.ms < 2_000, `exited ${stopped.ms.toFixed(0)} ms after SIGINT`);
+  for (const [name, p] of [
+    ["waiting", waiting],
+    ["silent", silent],
+    ["idle", idle],
+  ] as const) {
+    const r = await p;
+    assert.notEqual(r.ended, "timeout", `${name}: its connection was closed`);
+    assert.ok(r.ms < 5_000, name);
+  }
+  assert.equal(server.stderr(), "");
+});
+
+test("SIGTERM exits 0 too, and the request log is flushed before exit", async () => {
+  const server = await startDelayServer({ quiet: false });
+  for (let i = 0; i < 50; i++) await get(`${server.url}/0/flushed${i}`);
+  const stopped = await server.stop("SIGTERM");
+  assert.equal(stopped.code, 0);
+  const lines = server.stdout().split("\n").filter((l) => l.includes("flushed"));
+  assert.equal(lines.length, 50);
+  assert.equal(lines[49], "#50 - 0ms: flushed49");
+});
+
+test("--quiet logs no request line but still prints the address", async () => {
+  const server = await startDelayServer({ quiet: true });
+  assert.equal((await get(`${server.url}/0/shh`)).body, "shh");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await server.stop()).code, 0);
+  assert.match(server.stdout(), /^Listening on http:\/\/127\.0\.0\.1:\d+$/m);
+  assert.doesNotMatch(server.stdout(), /#1 - /);
+  assert.match(server.stdout(), /not logged \(--quiet\)/);
+});
+
+test("IPv6 and localhost hosts", async (t) => {
+  const v6 = await startDelayServer({ host: "::1" }).catch((e: Error) => e);
+  if (v6 instanceof Error) {
+    t.diagnostic(`no IPv6 here: ${v6.message.split("\n")[0]}`);
+  } else {
+    assert.equal(v6.host, "::1");
+    const body = await new Promise<string>((resolve, reject) => {
+      const s = net.connect({ port: v6.port, host: "::1" });
+      let text = "";
+      s.on("data", (d) => (text += d));
+      s.on("end", () => resolve(text));
+      s.on("error", reject);
+      s.write("GET /0/six HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    });
+    assert.match(body, /\r\n\r\nsix$/);
+    assert.equal((await v6.stop()).code, 0);
+  }
+  const local = await startDelayServer({ host: "localhost" });
+  assert.equal(local.host, "127.0.0.1");
+  assert.equal((await get(`${local.url}/0/local`)).body, "local");
+  assert.equal((await local.stop()).code, 0);
+});
+
+test("bad arguments exit 2 with the usage; --help exits 0", () => {
+  for (const args of [["--port", "http"], ["--port", "70000"], ["--bogus"], ["a", "b"], ["--idle-timeout-ms", "0"], ["not-an-ip"]]) {
+    const r = spawnSync(process.execPath, [DELAYSERVER_BIN, ...args], { encoding: "utf8", timeout: 10_000 });
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /usage: delayserver \[host\] \[--port PORT\] \[--quiet\]/, args.join(" "));
+  }
+  const help = spawnSync(process.execPath, [DELAYSERVER_BIN, "--help"], { encoding: "utf8", timeout: 10_000 });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /usage: delayserver/);
+});
+
+test("a port in use is a clear error and exit 1", async () => {
+  const server = await startDelayServer();
+  try {
+    const r = spawnSync(process.execPath, [DELAYSERVER_BIN, "127.0.0.1", "--port", String(server.port)], { encoding: "utf8", timeout: 10_000 });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${server.port}: .*EADDRINUSE`));
+  } finally {
+    await server.stop();
+  }
+});
