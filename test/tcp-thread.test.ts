@@ -2,4 +2,4 @@ import { init } from "reactor-executor";
 import { tcpSuite } from "./suites/tcp-suite.js";
 
 init();
-tcpSuite(() => init());
+tcpSuite(() => init(), "thread");

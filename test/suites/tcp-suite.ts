@@ -8,6 +8,7 @@ import {
   coroutine, wait, spawn, joinAll, select, sleep, TcpListener, TcpStream, IoError, Interest, reactor, RuntimeError, type Executor,
 } from "reactor-executor";
 import { openFdCount } from "../util/fds.js";
+import { runModule } from "../util/run-child.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -19,7 +20,7 @@ function freePort(): number {
   return port;
 }
 
-export function tcpSuite(executor: () => Executor): void {
+export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): void {
   test("connect, write, read, shutdown: an echo through our own listener", () => {
     const fds = openFdCount();
     const listener = TcpListener.bind("127.0.0.1:0");
@@ -215,5 +216,46 @@ export function tcpSuite(executor: () => Executor): void {
     assert.equal(ids.size, 100);
     assert.throws(() => r.register({ fd: 0 }, 0, r.nextId()), RangeError);
     void Interest;
+  });
+
+  test("accept out of file descriptors (EMFILE) retries on a timer: no stall, no spin", async () => {
+    const r = await runModule(
+      `
+      import { init, coroutine, wait, spawn, sleep, timeout, TcpListener, TcpStream } from "reactor-executor";
+      const ex = init(${JSON.stringify(mode === "inline" ? { reactor: "inline" } : {})});
+      const out = ex.blockOn(coroutine(function* () {
+        const listener = TcpListener.bind("127.0.0.1:0");
+        const accepted = [];
+        const server = spawn(coroutine(function* () { for (;;) accepted.push(yield* wait(listener.accept())); }));
+        const clients = [];
+        let code = null;
+        while (code === null) {
+          try { clients.push(yield* wait(TcpStream.connect("127.0.0.1:" + listener.port))); } catch (e) { code = e.code; }
+        }
+        yield* wait(sleep(20));
+        const stalledAt = accepted.length;
+        const cpu0 = process.cpuUsage();
+        yield* wait(sleep(300));
+        const cpu = process.cpuUsage(cpu0);
+        // Free fds: the listener must now take the rest of its backlog by itself.
+        const n = clients.length;
+        for (const c of clients.splice(0, Math.floor(n / 2))) c.close();
+        yield* wait(timeout(coroutine(function* () { while (accepted.length < n) yield* wait(sleep(5)); }), 5000));
+        server.abort();
+        for (const s of [...accepted, ...clients]) s.close();
+        listener.close();
+        return { code, n, stalledAt, accepted: accepted.length, cpuMs: (cpu.user + cpu.system) / 1000 };
+      }));
+      console.log(JSON.stringify(out));
+      `,
+      { timeoutMs: 20_000, shell: "ulimit -n 64" },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { code: string; n: number; stalledAt: number; accepted: number; cpuMs: number };
+    assert.equal(out.code, "EMFILE");
+    assert.ok(out.stalledAt < out.n, `accept never ran out of fds: ${r.stdout}`);
+    assert.equal(out.accepted, out.n);
+    // Spinning on EMFILE would burn the whole 300 ms; retries every 20 ms cost next to nothing.
+    assert.ok(out.cpuMs < 150, `CPU while out of fds: ${out.cpuMs} ms`);
   });
 }
