@@ -1,6 +1,7 @@
 /**
  * W3 wake/poll: 1,000 tasks each waking itself 10,000 times. Prints one JSON line with ns per poll
- * (wall time of the whole run / (tasks x (wakes + 1))), plus CPU and peak RSS.
+ * (wall time of the whole run / (tasks x (wakes + 1))), the same from CPU time (steadier when the
+ * machine is shared), and peak RSS.
  * Contenders: `ours` (a hand-written Future that wakes itself), `ours-coroutine` (the same with
  * `coroutine`/`yieldNow`), `await-null` (1,000 async functions each awaiting null 10,000 times),
  * `setImmediate` (each loop iteration a setImmediate hop), `effect` (1,000 fibers forked with
@@ -89,4 +90,4 @@ async function measure(): Promise<void> {
 const m = startMeasure();
 await measure();
 const measured = stopMeasure(m);
-emit({ workload: "W3", contender, tasks, wakes, ...measured, ms: measured.wallMs, nsPerPoll: (measured.wallMs * 1e6) / polls });
+emit({ workload: "W3", contender, tasks, wakes, ...measured, ms: measured.wallMs, nsPerPoll: (measured.wallMs * 1e6) / polls, nsPerPollCpu: (measured.cpuMs * 1e6) / polls });
