@@ -110,6 +110,8 @@ export class Executor {
   private index = -1;
   private mode = IDLE;
   private parkedAsync = false;
+  /** @internal Names of tasks that were given one (or failed): see `Task.name`. */
+  readonly taskNames = new WeakMap<Task<unknown>, string>();
   /** @internal The wakers exported during the current run. */
   exports: ExportTable | null = null;
   private readonly wakeSlot = (slot: number): void => {

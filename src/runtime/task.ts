@@ -57,7 +57,6 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   joiner: Waker | null = null;
   /** Position in the executor's live-task array (swap-remove), -1 when finished. */
   index = -1;
-  private given: string | undefined;
 
   /**
    * The future while the task runs; once DONE, its output (or error). One field for both keeps the
@@ -73,7 +72,7 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   ) {
     super();
     this.inner = future;
-    this.given = name;
+    if (name !== undefined) executor.taskNames.set(this, name);
   }
 
   /** The task's future, or null once finished. */
@@ -82,8 +81,17 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   }
 
   get name(): string {
-    if (this.given === undefined) this.given = deriveName(this.future);
-    return this.given;
+    // Names live in a side table: most tasks are never named nor asked for a name, and a field
+    // would cost every one of them 8 bytes.
+    const names = this.executor.taskNames;
+    let n = names.get(this);
+    if (n === undefined) {
+      n = deriveName(this.future);
+      // A finished task has dropped its future: remember the name it had.
+      if ((this.state & DONE) === 0) return n;
+      names.set(this, n);
+    }
+    return n;
   }
 
   get finished(): boolean {
@@ -141,7 +149,8 @@ export class Task<T> extends Waker implements JoinHandle<T> {
 
   /** Marks the task done with `bits` (0, FAILED or CANCELLED) and `value`, and wakes its joiner. */
   finish(bits: number, value: unknown): void {
-    if (bits === FAILED) this.given ??= deriveName(this.future);
+    // The failure report comes after the future is gone: keep its name.
+    if (bits === FAILED && !this.executor.taskNames.has(this)) this.executor.taskNames.set(this, deriveName(this.future));
     this.state = (this.state | DONE | bits) & ~(QUEUED | ABORTING);
     this.inner = value;
     this.executor.taskFinished(this);
