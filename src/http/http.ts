@@ -61,6 +61,8 @@ abstract class HttpFuture<T> implements Future<T> {
   private connecting: Future<TcpStream> | null;
   private stream: TcpStream | null = null;
   private written = 0;
+  /** The last read found nothing, so the next poll stores the waker before it reads. */
+  private awaitingData = true;
 
   constructor(
     target: HttpTarget,
@@ -108,15 +110,17 @@ abstract class HttpFuture<T> implements Future<T> {
         this.state = READ;
       }
     }
-    stored = false;
     for (;;) {
+      // Right after the request went out (or any poll that found nothing) the answer is almost
+      // never there yet: store the waker first and read once, one syscall instead of two.
+      if (this.awaitingData) stream.waitReadable(waker);
       const n = stream.tryRead(scratch);
       if (n === WOULD_BLOCK) {
-        if (stored) return PENDING;
-        stream.waitReadable(waker);
-        stored = true;
+        if (this.awaitingData) return PENDING;
+        this.awaitingData = true;
         continue;
       }
+      this.awaitingData = false;
       const out = n === 0 ? this.ended() : this.received(Buffer.from(scratch.subarray(0, n)));
       if (out !== undefined) {
         this.finish();

@@ -61,7 +61,6 @@ export class ConnectFuture implements Future<TcpStream> {
     const fd = sys.socket(address.family);
     const stream = new TcpStream(fd);
     this.stream = stream;
-    sys.setNoDelay(fd);
     stream.waitWritable(waker);
     return sys.connect(fd, address) === 0;
   }
