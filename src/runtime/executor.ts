@@ -37,6 +37,7 @@ import { ABORTING, DONE, FAILED, OBSERVED, QUEUED, Task, type JoinHandle } from 
 import { claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
 import { ExportTable } from "./export-table.js";
 import type { Waker } from "./waker.js";
+import { executorPark, taskSpawn } from "./trace.js";
 import { isMainThread, threadId } from "node:worker_threads";
 
 /** Polls between two looks at the inbox, timers and reactor. */
@@ -142,7 +143,7 @@ export class Executor {
         if (wait < 0) break;
         if (wait === 0) continue;
         if (wait === Infinity && this.exportCount() === 0) throw this.deadlock();
-        this.sayPending();
+        this.sayPending(wait);
         this.parkFor(wait);
       }
       return this.finishMain(main);
@@ -194,7 +195,7 @@ export class Executor {
         const parked = parkAsync(this.index, io ? Math.min(wait, INLINE_RUN_POLL_MS) : wait);
         if (parked === undefined) continue;
         this.parks++;
-        this.sayPending();
+        this.sayPending(wait);
         const known = this.timers.size > 0 || this.exportCount() > 0;
         if (known) keepAlive.ref();
         this.parkedAsync = true;
@@ -225,6 +226,7 @@ export class Executor {
     task.index = this.tasks.length;
     this.tasks.push(task as Task<unknown>);
     task.wake();
+    if (taskSpawn.hasSubscribers) taskSpawn.publish({ executor: this.name, id: task.id, name: task.name });
     return task;
   }
 
@@ -402,7 +404,8 @@ export class Executor {
     this.mask = n * 2 - 1;
   }
 
-  private sayPending(): void {
+  private sayPending(timeoutMs: number): void {
+    if (executorPark.hasSubscribers) executorPark.publish({ executor: this.name, pending: this.tasks.length, timeoutMs });
     if (this.verbose) writeLine(1, `${this.name}: ${this.tasks.length} pending tasks. Sleep until notified.`);
   }
 

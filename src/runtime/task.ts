@@ -16,6 +16,7 @@ import { CancelledError } from "../errors.js";
 import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { Waker } from "./waker.js";
 import type { Executor } from "./executor.js";
+import { taskFinish } from "./trace.js";
 
 // State bits.
 export const QUEUED = 1;
@@ -154,6 +155,10 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     this.state = (this.state | DONE | bits) & ~(QUEUED | ABORTING);
     this.inner = value;
     this.executor.taskFinished(this);
+    if (taskFinish.hasSubscribers) {
+      const outcome = bits === 0 ? "ok" : bits === FAILED ? "error" : "cancelled";
+      taskFinish.publish(bits === 0 ? { executor: this.executor.name, id: this.id, name: this.name, outcome } : { executor: this.executor.name, id: this.id, name: this.name, outcome, error: value });
+    }
     const j = this.joiner;
     if (j !== null) {
       this.joiner = null;
