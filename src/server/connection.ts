@@ -28,16 +28,23 @@
  *
  * Implementation notes:
  * - Reads go into one scratch buffer shared by every connection of the thread (polls never
- *   overlap) and are copied into the request parser; answers due together are written one after
+ *   overlap). Complete simple requests are taken from it in place (request-head.ts); anything
+ *   else, and everything after it, is copied into the general request parser. Answers due together are written one after
  *   the other into a shared output buffer and sent with one `send`. Only bytes the kernel did not
  *   take are copied into a buffer of the connection's own.
  * - Edge-triggered readiness: the task's waker is stored for a direction once, before the first
  *   syscall that may return `EAGAIN`, and stays stored (the reactor keeps it until it is replaced
  *   or the source deregistered). After that, every edge wakes the task, so a read or send that
  *   returns `EAGAIN` can return `PENDING` at once, without the store-then-retry a changed waker
- *   needs. Reads drain until `EAGAIN` or end of stream: a short read is not proof of a drained
- *   socket when the peer's FIN is queued behind the data (the FIN's edge may have been merged into
- *   the wake that is being served).
+ *   needs.
+ * - Reads stop at a short read (fewer bytes than asked: the socket held no more at that moment,
+ *   and any byte that arrives later raises a new edge), saving the `read` that would only say
+ *   `EAGAIN` (a third of the syscalls of a keep-alive request). The exception is the peer's FIN:
+ *   `read` returns the data before it and reports the end only on the next call, and the FIN's
+ *   edge may have been merged into the wake being served. So when anything still waits on the
+ *   connection (an answer not yet due, part of a request), a short read is confirmed by one more
+ *   read: a disconnect while waiting is never missed. When every request read was answered at
+ *   once, a merged FIN is noticed at the next event or the idle timeout at worst.
  * - One timer per connection, re-armed lazily: it sleeps until the earliest of the next answer's
  *   due time and the current deadline; when a deadline moves later (every keep-alive request
  *   moves the idle deadline) the timer is left alone and, when it fires early, is re-armed for what
@@ -48,12 +55,14 @@
  */
 import { IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { latin1 } from "../http/parse-buffer.js";
 import { HttpRequestError, RequestParser } from "../http/parse-request.js";
 import type { TcpStream } from "../net/tcp-stream.js";
 import type { JoinHandle } from "../runtime/task.js";
 import type { Waker } from "../runtime/waker.js";
 import { WOULD_BLOCK } from "../sys/index.js";
 import { sleep } from "../time/sleep.js";
+import { SimpleHead } from "./request-head.js";
 import { responseBound, writeResponse } from "./response.js";
 import { route } from "./route.js";
 
@@ -69,6 +78,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Scratch memory shared by every connection on this thread: a poll never overlaps another. */
 const IN = Buffer.allocUnsafe(64 * 1024);
 const OUT = Buffer.allocUnsafe(64 * 1024);
+const HEAD = new SimpleHead();
 
 /** What a connection needs from the server that owns it. */
 export interface ConnectionHost {
@@ -133,6 +143,8 @@ export class Connection implements Future<void> {
   private lingerClose = false;
   private lingerUntil = -1;
   private eof = false;
+  /** The last read returned `EAGAIN` (not just fewer bytes than asked). */
+  private drained = false;
   private closed = false;
 
   constructor(
@@ -185,22 +197,30 @@ export class Connection implements Future<void> {
         if (!this.lingerClose && this.parser.buffered === 0) return true;
         return this.startLinger(waker, now);
       }
-      // Reading or parsing stopped because the queue or the buffer was full, and answers made
-      // room: go round again (bounded, so one connection cannot hold the thread).
-      if (answered > 0 && (!reading || !parsedAll) && round < 8) continue;
+      // Bounded, so that one connection cannot hold the thread.
+      if (round < 8) {
+        // Reading or parsing stopped because the queue or the buffer was full, and answers made room.
+        if (answered > 0 && (!reading || !parsedAll)) continue;
+        // Something still waits on the connection: confirm the short read (see the notes on FIN).
+        if (reading && !this.drained && (this.queue.length > 0 || this.parser.buffered > 0)) continue;
+      }
       return this.wait(waker, now);
     }
   }
 
-  /** Reads until `EAGAIN` or end of stream, into the parser. */
+  /** Reads until a short read, `EAGAIN` or end of stream, taking requests out of what arrives. */
   private fill(waker: Waker, now: number): void {
     if (this.readWaker !== waker) {
       this.stream.waitReadable(waker);
       this.readWaker = waker;
     }
+    this.drained = false;
     for (;;) {
       const n = this.stream.tryRead(IN, 0, IN.length);
-      if (n === WOULD_BLOCK) return;
+      if (n === WOULD_BLOCK) {
+        this.drained = true;
+        return;
+      }
       if (n === 0) {
         this.eof = true;
         return;
@@ -208,42 +228,65 @@ export class Connection implements Future<void> {
       if (this.noMore) {
         // Bytes after the last request we will answer: dropped, and the close must linger.
         this.lingerClose = true;
-        continue;
+      } else {
+        if (this.parser.buffered === 0 && this.queue.length === 0 && this.answered > 0) this.headStart = now;
+        const chunk = n === IN.length ? IN : IN.subarray(0, n);
+        // The fast path reads fresh bytes only while the general parser holds none: order is kept.
+        const taken = this.parser.buffered === 0 ? this.takeSimple(chunk, now) : 0;
+        if (taken < n) {
+          if (this.noMore) this.lingerClose = true;
+          else this.parser.push(taken === 0 ? chunk : chunk.subarray(taken));
+        }
+        if (this.parser.buffered >= READ_CAP) return;
       }
-      if (this.parser.buffered === 0 && this.queue.length === 0 && this.answered > 0) this.headStart = now;
-      this.parser.push(n === IN.length ? IN : IN.subarray(0, n));
-      if (this.parser.buffered >= READ_CAP) return;
+      if (n < IN.length) return;
     }
   }
 
-  /** Takes complete requests out of the parser into the queue. Returns false if it stopped because the queue is full. */
+  /** Queues the simple requests at the start of `chunk` (see request-head.ts); returns the bytes they took. */
+  private takeSimple(chunk: Buffer, now: number): number {
+    const text = latin1(chunk, 0, chunk.length);
+    let pos = 0;
+    while (pos < text.length && this.queue.length < MAX_QUEUED) {
+      const next = HEAD.parse(text, pos);
+      if (next < 0) break;
+      pos = next;
+      this.enqueue("GET", HEAD.target, HEAD.keepAlive, now);
+      if (this.noMore) break;
+    }
+    return pos;
+  }
+
+  /** Takes complete requests out of the general parser into the queue. Returns false if it stopped because the queue is full. */
   private parse(now: number): boolean {
-    const queue = this.queue;
-    while (queue.length < MAX_QUEUED) {
+    while (this.queue.length < MAX_QUEUED) {
       let request;
       try {
         request = this.parser.next();
       } catch (e) {
         if (!(e instanceof HttpRequestError)) throw e;
-        queue.push(new Reply(now, e.status, `${e.status} ${e.message}\n`, false));
+        this.queue.push(new Reply(now, e.status, `${e.status} ${e.message}\n`, false));
         this.noMore = true;
         this.lingerClose = true;
         return true;
       }
       if (request === undefined) return true;
-      const routed = route(request.method, request.target);
-      let due = now;
-      if (routed.status === 200) {
-        this.host.requestArrived(routed.delayMs, routed.body);
-        due += routed.delayMs;
-      }
-      queue.push(new Reply(due, routed.status, routed.body, request.keepAlive));
-      if (!request.keepAlive) {
-        this.noMore = true;
-        return true;
-      }
+      this.enqueue(request.method, request.target, request.keepAlive, now);
+      if (this.noMore) return true;
     }
     return false;
+  }
+
+  /** Routes one request and queues its answer; the last one if it does not keep the connection alive. */
+  private enqueue(method: string, target: string, keepAlive: boolean, now: number): void {
+    const routed = route(method, target);
+    let due = now;
+    if (routed.status === 200) {
+      this.host.requestArrived(routed.delayMs, routed.body);
+      due += routed.delayMs;
+    }
+    this.queue.push(new Reply(due, routed.status, routed.body, keepAlive));
+    if (!keepAlive) this.noMore = true;
   }
 
   /** Writes every answer that is due, in order, in as few sends as fit. Returns how many were taken. */

@@ -28,7 +28,7 @@ import { TcpStream } from "../net/tcp-stream.js";
 import type { TcpListener } from "../net/tcp-listener.js";
 import { spawn } from "../runtime/executor.js";
 import type { Waker } from "../runtime/waker.js";
-import { close as closeFd, setNoDelay, WOULD_BLOCK } from "../sys/index.js";
+import { setNoDelay, WOULD_BLOCK } from "../sys/index.js";
 import { sleep } from "../time/sleep.js";
 import { Connection, type ConnectionHost } from "./connection.js";
 import type { RequestLog } from "./request-log.js";
@@ -92,6 +92,11 @@ export class DelayServer implements Future<void>, ConnectionHost {
     this.idleTimeoutMs = checkMs("idleTimeoutMs", options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     this.headerTimeoutMs = checkMs("headerTimeoutMs", options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS);
     this.log = options.log ?? null;
+    // Accepted sockets inherit TCP_NODELAY from the listener (Linux copies the listening socket's
+    // TCP options into each child): one setsockopt here instead of one per connection. Without it,
+    // an answer sent while the previous one is unacknowledged (pipelining) waits for the client's
+    // delayed ACK, up to 40 ms.
+    setNoDelay(listener.fd);
     this.onError = options.onError ?? ((e) => process.stderr.write(`delayserver: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
   }
 
@@ -180,19 +185,11 @@ export class DelayServer implements Future<void>, ConnectionHost {
   private open(fd: number, now: number): void {
     let stream: TcpStream;
     try {
-      setNoDelay(fd);
       stream = new TcpStream(fd);
     } catch (e) {
-      // The client reset already (setsockopt fails), or registering failed (the fd is closed by
-      // TcpStream then; not by setNoDelay's failure, hence the close here).
-      if (!(e instanceof IoError) || e.syscall === "setsockopt") {
-        try {
-          closeFd(fd);
-        } catch {
-          // closed already
-        }
-      }
+      // Registering failed; TcpStream has closed the fd.
       if (!(e instanceof IoError)) throw e;
+      this.onError(e);
       return;
     }
     this.accepted++;
