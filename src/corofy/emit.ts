@@ -116,9 +116,9 @@ class Printer {
     }
     out.push(
       "",
-      `${INDENT}poll(waker: ${api.Waker}): ${api.Poll}<${outputType}> {`,
+      `${INDENT}poll(${hasWait ? "waker" : "_waker"}: ${api.Waker}): ${api.Poll}<${outputType}> {`,
       `${INDENT}${INDENT}try {`,
-      `${INDENT}${INDENT}${INDENT}return this.resume(waker);`,
+      `${INDENT}${INDENT}${INDENT}return this.resume(${hasWait ? "waker" : ""});`,
       `${INDENT}${INDENT}} catch (error) {`,
       `${INDENT}${INDENT}${INDENT}this.state = { kind: "Resolved" }; // an error that leaves the coroutine finishes it`,
       `${INDENT}${INDENT}${INDENT}throw error;`,
@@ -142,7 +142,7 @@ class Printer {
     out.push(
       `${INDENT}}`,
       "",
-      `${INDENT}private resume(${names.waker}: ${api.Waker}): ${api.Poll}<${outputType}> {`,
+      `${INDENT}private resume(${hasWait ? `${names.waker}: ${api.Waker}` : ""}): ${api.Poll}<${outputType}> {`,
       `${INDENT}${INDENT}${loop}`,
       `${INDENT.repeat(3)}const ${names.state} = this.state;`,
       `${INDENT.repeat(3)}switch (${names.state}.kind) {`,
@@ -160,7 +160,7 @@ class Printer {
       `${INDENT}}`,
       "}",
     );
-    return out.join("\n");
+    return out.join("\n").replaceAll(SHIELDED_NEWLINE, "\n");
   }
 
   // ---- items ----
@@ -185,12 +185,15 @@ class Printer {
     const pad = INDENT.repeat(depth);
     const { names, api } = this.input;
     switch (item.t) {
-      case "line":
-        return [pad + this.parts(item.parts)];
+      case "line": {
+        const node = item.parts.find((p): p is ts.Node => typeof p === "object" && !isStateRef(p));
+        const text = this.parts(item.parts);
+        return node === undefined ? [pad + text] : this.reindent(text, node.getStart(this.input.sourceFile), pad);
+      }
       case "user":
         return this.statement(item.node, depth);
       case "declare":
-        return this.declaration(item.list, item.declarations).map((l) => pad + l);
+        return this.declaration(item.list, item.declarations).flatMap((l) => this.reindent(l, item.list.getStart(this.input.sourceFile), pad));
       case "bind": {
         const { declaration, keyword, value } = item;
         if (this.isKept(declaration.name)) return [`${pad}${this.assignment(declaration.name, value)};`];
@@ -206,7 +209,10 @@ class Printer {
         }
         if (!item.used) return [`${pad}if (${poll} === ${api.PENDING}) return ${api.PENDING};`];
         const lines = [`${pad}const ${names.output} = ${poll};`, `${pad}if (${names.output} === ${api.PENDING}) return ${api.PENDING};`];
-        if (d !== undefined) lines.push(pad + CODE_START, ...this.declaration(d.parent as ts.VariableDeclarationList, [d]).map((l) => pad + l), pad + CODE_END);
+        if (d !== undefined) {
+          const list = d.parent as ts.VariableDeclarationList;
+          lines.push(pad + CODE_START, ...this.declaration(list, [d]).flatMap((l) => this.reindent(l, list.getStart(this.input.sourceFile), pad)), pad + CODE_END);
+        }
         return lines;
       }
       case "block":
@@ -312,16 +318,17 @@ class Printer {
     return out;
   }
 
-  /** Moves `code`, which starts at `at` in the source, to indentation `pad`, keeping its inner indentation. */
+  /** Moves `code`, from the source line of `at`, to indentation `pad`, keeping its lines' indentation relative to that line. */
   private reindent(code: string, at: number, pad: string): string[] {
     const lineStart = this.text.lastIndexOf("\n", at - 1) + 1;
-    const base = this.text.slice(lineStart, at).length;
+    let base = 0;
+    while (this.text[lineStart + base] === " " || this.text[lineStart + base] === "\t") base++;
     return code.split("\n").map((l, i) => {
-      if (i === 0) return pad + l.replaceAll(SHIELDED_NEWLINE, "\n");
+      if (i === 0) return pad + l;
       let cut = 0;
       while (cut < base && cut < l.length && (l[cut] === " " || l[cut] === "\t")) cut++;
       const rest = l.slice(cut);
-      return (rest === "" ? "" : pad + rest).replaceAll(SHIELDED_NEWLINE, "\n");
+      return rest === "" ? "" : pad + rest;
     });
   }
 

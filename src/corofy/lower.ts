@@ -136,7 +136,7 @@ class Lowerer {
     this.openCase("Start", [], undefined);
     this.lowerStatements(this.input.body.statements);
     if (!this.cur.terminated) this.emitAll(this.input.fallOff ?? this.returnItems(null, false, this.frames.length));
-    const cases = threadJumps(this.cases, [...this.rewrites.values()], this.input.names.state);
+    const cases = threadJumps(this.cases, [...this.rewrites.values()]);
     return { cases, pieces: this.pieces, rewrites: this.rewrites, fields: this.fields, loweredLoops: this.loweredLoops, usesDispatchLabel: this.usesDispatchLabel };
   }
 
@@ -206,7 +206,7 @@ class Lowerer {
   /** `this.state = <to>; continue;` */
   private goto(to: Part[], labelled: boolean): Item[] {
     if (labelled) this.usesDispatchLabel = true;
-    return [line("this.", this.input.names.state, " = ", ...to, ";"), line(labelled ? `continue ${this.input.names.dispatch};` : "continue;")];
+    return [line("this.state = ", ...to, ";"), line(labelled ? `continue ${this.input.names.dispatch};` : "continue;")];
   }
 
   /** `return value` from frame depth `depth` outward: close `for..of` iterators, enter a `finally`, or finish. */
@@ -222,7 +222,7 @@ class Lowerer {
         return [...items, ...this.goto(state(f.finallyKind, [["completion", completion]]), labelled)];
       }
     }
-    return [...items, line("this.", this.input.names.state, ' = { kind: "Resolved" };'), line("return ", ...result, ";")];
+    return [...items, line('this.state = { kind: "Resolved" };'), line("return ", ...result, ";")];
   }
 
   /** `break`/`continue` to a lowered loop. */
@@ -357,7 +357,7 @@ class Lowerer {
       return this.emitAll(this.returnItems(s.expression === undefined ? null : [s.expression], false, this.frames.length));
     }
     if (ts.isBreakOrContinueStatement(s)) return this.emitAll(this.jumpItems(s, false));
-    this.findEscapes(s, s, false);
+    this.findEscapes(s, s, ts.isIterationStatement(s, true));
     this.record(s);
     this.emit({ t: "user", node: s });
     for (const name of declaredNames(s)) this.cur.declared.add(name);
@@ -729,7 +729,7 @@ function targetsInside(s: ts.BreakOrContinueStatement, root: ts.Node): boolean {
  * Jump threading: a case that only moves on to another state without a payload (the join point
  * of an `if` nested at the end of another, say) is removed, and every jump to it goes straight on.
  */
-function threadJumps(cases: Case[], rewrites: Item[][], stateName: string): Case[] {
+function threadJumps(cases: Case[], rewrites: Item[][]): Case[] {
   const alias = new Map<string, string>();
   for (const c of cases) {
     if (c.kind === "Start" || c.fields.length > 0) continue;
@@ -738,7 +738,7 @@ function threadJumps(cases: Case[], rewrites: Item[][], stateName: string): Case
     if (body.length !== 2 || set?.t !== "line" || jump?.t !== "line" || jump.parts.join("") !== "continue;") continue;
     const refs = set.parts.filter(isStateRef);
     const text = set.parts.map((p) => (typeof p === "string" ? p : isStateRef(p) ? "" : "<code>")).join("");
-    if (refs.length === 1 && text === `this.${stateName} = { kind: "" };`) alias.set(c.kind, refs[0]!.state);
+    if (refs.length === 1 && text === 'this.state = { kind: "" };') alias.set(c.kind, refs[0]!.state);
   }
   const resolve = (kind: string): string => {
     const seen = new Set<string>();
