@@ -27,13 +27,19 @@
  *   reported through the host and the connection is closed.
  *
  * Implementation notes:
+ * - The first poll does no syscall but `epoll_ctl`: it stores the task's waker for reading, then
+ *   registers the fd (the reactor's `nextId`, `setWaker`, `register`, in that order). Adding an fd
+ *   to epoll reports the readiness it already has, so a request that arrived before the
+ *   registration wakes the stored waker like one that arrives after; the read that would almost
+ *   always say `EAGAIN` (the request is rarely there yet when the connection is accepted) is
+ *   saved. `TcpStream` registers in its constructor, before a waker can be stored, hence the
+ *   reactor is used directly here, as a leaf future does.
  * - Reads go into one scratch buffer shared by every connection of the thread (polls never
  *   overlap). Complete simple requests are taken from it in place (request-head.ts); anything
  *   else, and everything after it, is copied into the general request parser. Answers due together are written one after
  *   the other into a shared output buffer and sent with one `send`. Only bytes the kernel did not
  *   take are copied into a buffer of the connection's own.
- * - Edge-triggered readiness: the task's waker is stored for a direction once, before the first
- *   syscall that may return `EAGAIN`, and stays stored (the reactor keeps it until it is replaced
+ * - Edge-triggered readiness: once registered, the task's waker is stored for a direction once and stays stored (the reactor keeps it until it is replaced
  *   or the source deregistered). After that, every edge wakes the task, so a read or send that
  *   returns `EAGAIN` can return `PENDING` at once, without the store-then-retry a changed waker
  *   needs.
@@ -57,10 +63,11 @@ import { IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { latin1 } from "../http/parse-buffer.js";
 import { HttpRequestError, RequestParser } from "../http/parse-request.js";
-import type { TcpStream } from "../net/tcp-stream.js";
+import { reactor } from "../runtime/init.js";
+import { Interest, type Source } from "../runtime/reactor.js";
 import type { JoinHandle } from "../runtime/task.js";
 import type { Waker } from "../runtime/waker.js";
-import { WOULD_BLOCK } from "../sys/index.js";
+import * as sys from "../sys/index.js";
 import { sleep } from "../time/sleep.js";
 import { SimpleHead } from "./request-head.js";
 import { responseBound, writeResponse } from "./response.js";
@@ -79,6 +86,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const IN = Buffer.allocUnsafe(64 * 1024);
 const OUT = Buffer.allocUnsafe(64 * 1024);
 const HEAD = new SimpleHead();
+const WOULD_BLOCK = sys.WOULD_BLOCK;
 
 /** What a connection needs from the server that owns it. */
 export interface ConnectionHost {
@@ -109,17 +117,20 @@ class Reply {
  *
  * @example
  * ```ts
- * // in the server's accept loop (inside a poll):
- * const connection = new Connection(new TcpStream(fd), host, performance.now());
+ * // in the server's accept loop (inside a poll), for an fd from listener.tryAccept():
+ * const connection = new Connection(fd, host, performance.now());
  * connection.handle = spawn(connection);
  * // later, to close it from the server: connection.abort();
  * ```
  */
-export class Connection implements Future<void> {
+export class Connection implements Future<void>, Source {
   /** The task serving this connection, set by whoever spawned it; used by {@link abort}. */
   handle: JoinHandle<void> | null = null;
 
-  private readonly parser = new RequestParser({ maxBodyBytes: MAX_BODY_BYTES });
+  /** The reactor token once registered (at the first poll), else -1. */
+  private id = -1;
+  /** The general parser, created for the first request the fast path does not take. */
+  private parser: RequestParser | null = null;
   private readonly queue: Reply[] = [];
   /** Bytes of sent answers the kernel has not taken yet, from `pendingOff`. */
   private pending: Buffer | null = null;
@@ -147,8 +158,9 @@ export class Connection implements Future<void> {
   private drained = false;
   private closed = false;
 
+  /** @param fd - an accepted, non-blocking socket; the connection owns it from now on. */
   constructor(
-    private readonly stream: TcpStream,
+    readonly fd: number,
     private readonly host: ConnectionHost,
     now: number,
   ) {
@@ -164,7 +176,11 @@ export class Connection implements Future<void> {
     if (this.closed) pollAfterReady("delay server connection");
     let done: boolean;
     try {
-      done = this.lingerUntil >= 0 ? this.linger(waker, performance.now()) : this.step(waker, performance.now());
+      if (this.id < 0) {
+        // The first poll: register, waker first; the first read waits for the first event.
+        this.register(waker);
+        done = this.wait(waker, performance.now());
+      } else done = this.lingerUntil >= 0 ? this.linger(waker, performance.now()) : this.step(waker, performance.now());
     } catch (e) {
       if (!(e instanceof IoError)) this.host.reportError(e);
       done = true;
@@ -188,13 +204,13 @@ export class Connection implements Future<void> {
   /** One poll: read, parse, answer what is due, then wait. Returns true when the connection is over. */
   private step(waker: Waker, now: number): boolean {
     for (let round = 0; ; round++) {
-      const reading = !this.eof && this.parser.buffered < READ_CAP && this.queue.length < MAX_QUEUED;
+      const reading = !this.eof && this.buffered() < READ_CAP && this.queue.length < MAX_QUEUED;
       if (reading) this.fill(waker, now);
       const parsedAll = this.noMore || this.parse(now);
       const answered = this.answer(waker, now);
       if (this.eof) return true;
       if (this.noMore && this.queue.length === 0 && this.pending === null) {
-        if (!this.lingerClose && this.parser.buffered === 0) return true;
+        if (!this.lingerClose && this.buffered() === 0) return true;
         return this.startLinger(waker, now);
       }
       // Bounded, so that one connection cannot hold the thread.
@@ -202,7 +218,12 @@ export class Connection implements Future<void> {
         // Reading or parsing stopped because the queue or the buffer was full, and answers made room.
         if (answered > 0 && (!reading || !parsedAll)) continue;
         // Something still waits on the connection: confirm the short read (see the notes on FIN).
-        if (reading && !this.drained && (this.queue.length > 0 || this.parser.buffered > 0)) continue;
+        if (reading && !this.drained && (this.queue.length > 0 || this.buffered() > 0)) continue;
+      }
+      if (reading && this.readWaker !== waker) {
+        // About to wait, with no waker stored for reading: store it, then read once more.
+        this.storeReadWaker(waker);
+        continue;
       }
       return this.wait(waker, now);
     }
@@ -210,14 +231,14 @@ export class Connection implements Future<void> {
 
   /** Reads until a short read, `EAGAIN` or end of stream, taking requests out of what arrives. */
   private fill(waker: Waker, now: number): void {
-    if (this.readWaker !== waker) {
-      this.stream.waitReadable(waker);
-      this.readWaker = waker;
-    }
     this.drained = false;
     for (;;) {
-      const n = this.stream.tryRead(IN, 0, IN.length);
+      const n = this.read();
       if (n === WOULD_BLOCK) {
+        if (this.readWaker !== waker) {
+          this.storeReadWaker(waker);
+          continue; // the retry after storing the waker
+        }
         this.drained = true;
         return;
       }
@@ -229,15 +250,16 @@ export class Connection implements Future<void> {
         // Bytes after the last request we will answer: dropped, and the close must linger.
         this.lingerClose = true;
       } else {
-        if (this.parser.buffered === 0 && this.queue.length === 0 && this.answered > 0) this.headStart = now;
+        const buffered = this.buffered();
+        if (buffered === 0 && this.queue.length === 0 && this.answered > 0) this.headStart = now;
         const chunk = n === IN.length ? IN : IN.subarray(0, n);
         // The fast path reads fresh bytes only while the general parser holds none: order is kept.
-        const taken = this.parser.buffered === 0 ? this.takeSimple(chunk, now) : 0;
+        const taken = buffered === 0 ? this.takeSimple(chunk, now) : 0;
         if (taken < n) {
           if (this.noMore) this.lingerClose = true;
-          else this.parser.push(taken === 0 ? chunk : chunk.subarray(taken));
+          else this.generalParser().push(taken === 0 ? chunk : chunk.subarray(taken));
         }
-        if (this.parser.buffered >= READ_CAP) return;
+        if (this.buffered() >= READ_CAP) return;
       }
       if (n < IN.length) return;
     }
@@ -259,10 +281,12 @@ export class Connection implements Future<void> {
 
   /** Takes complete requests out of the general parser into the queue. Returns false if it stopped because the queue is full. */
   private parse(now: number): boolean {
+    const parser = this.parser;
+    if (parser === null) return true;
     while (this.queue.length < MAX_QUEUED) {
       let request;
       try {
-        request = this.parser.next();
+        request = parser.next();
       } catch (e) {
         if (!(e instanceof HttpRequestError)) throw e;
         this.queue.push(new Reply(now, e.status, `${e.status} ${e.message}\n`, false));
@@ -328,16 +352,14 @@ export class Connection implements Future<void> {
   /** Sends `buf[off..end)`; what the kernel does not take is copied to `pending`. Returns true when all was sent. */
   private send(buf: Buffer, off: number, end: number, waker: Waker, now: number): boolean {
     while (off < end) {
-      const n = this.stream.tryWrite(buf, off, end - off);
+      const n = this.write(buf, off, end - off);
       if (n !== WOULD_BLOCK) {
         off += n;
         continue;
       }
       if (this.writeWaker !== waker) {
-        // A new waker: store it, then try once more (the buffer may have drained in between).
-        this.stream.waitWritable(waker);
-        this.writeWaker = waker;
-        continue;
+        this.storeWriteWaker(waker);
+        continue; // the retry after storing the waker
       }
       this.pending = Buffer.from(buf.subarray(off, end));
       this.pendingOff = 0;
@@ -352,15 +374,14 @@ export class Connection implements Future<void> {
     const pending = this.pending!;
     let off = this.pendingOff;
     while (off < pending.length) {
-      const n = this.stream.tryWrite(pending, off, pending.length - off);
+      const n = this.write(pending, off, pending.length - off);
       if (n !== WOULD_BLOCK) {
         off += n;
         this.writeSince = now;
         continue;
       }
       if (this.writeWaker !== waker) {
-        this.stream.waitWritable(waker);
-        this.writeWaker = waker;
+        this.storeWriteWaker(waker);
         continue;
       }
       this.pendingOff = off;
@@ -379,7 +400,7 @@ export class Connection implements Future<void> {
     let at: number;
     if (this.pending !== null) at = this.writeSince + this.host.headerTimeoutMs;
     else if (this.queue.length > 0) at = this.queue[0]!.due;
-    else if (this.parser.buffered > 0 || this.answered === 0) at = this.headStart + this.host.headerTimeoutMs;
+    else if (this.buffered() > 0 || this.answered === 0) at = this.headStart + this.host.headerTimeoutMs;
     else at = this.idleSince + this.host.idleTimeoutMs;
     if (at <= now) return true;
     this.arm(waker, at, now);
@@ -413,7 +434,7 @@ export class Connection implements Future<void> {
   private startLinger(waker: Waker, now: number): boolean {
     this.lingerUntil = now + Math.min(LINGER_MS, this.host.headerTimeoutMs);
     try {
-      this.stream.shutdown();
+      sys.shutdown(this.fd, sys.SHUT_WR);
     } catch {
       return true; // not connected any more: nothing to wait for
     }
@@ -422,17 +443,61 @@ export class Connection implements Future<void> {
 
   private linger(waker: Waker, now: number): boolean {
     if (now >= this.lingerUntil) return true;
-    if (this.readWaker !== waker) {
-      this.stream.waitReadable(waker);
-      this.readWaker = waker;
-    }
     for (;;) {
-      const n = this.stream.tryRead(IN, 0, IN.length);
-      if (n === WOULD_BLOCK) break;
+      const n = this.read();
       if (n === 0) return true;
+      if (n !== WOULD_BLOCK) continue;
+      if (this.readWaker === waker) break;
+      this.storeReadWaker(waker);
     }
     this.arm(waker, this.lingerUntil, now);
     return false;
+  }
+
+  /** The bytes the general parser holds (received, not yet a request). */
+  private buffered(): number {
+    return this.parser === null ? 0 : this.parser.buffered;
+  }
+
+  private generalParser(): RequestParser {
+    return (this.parser ??= new RequestParser({ maxBodyBytes: MAX_BODY_BYTES }));
+  }
+
+  private read(): number {
+    return sys.read(this.fd, IN, 0, IN.length);
+  }
+
+  private write(buf: Buffer, off: number, len: number): number {
+    return sys.write(this.fd, buf, off, len);
+  }
+
+  private storeReadWaker(waker: Waker): void {
+    reactor().setWaker(waker, this.id, Interest.READABLE);
+    this.readWaker = waker;
+  }
+
+  private storeWriteWaker(waker: Waker): void {
+    reactor().setWaker(waker, this.id, Interest.WRITABLE);
+    this.writeWaker = waker;
+  }
+
+  /** Registers the fd for both directions, edge-triggered, with `waker` stored for reading first. */
+  private register(waker: Waker): void {
+    const r = reactor();
+    const id = r.nextId();
+    r.setWaker(waker, id, Interest.READABLE);
+    try {
+      r.register(this, Interest.READABLE | Interest.WRITABLE, id);
+    } catch (e) {
+      try {
+        r.deregister(this, id); // forgets the waker and gives the token back
+      } catch {
+        // its epoll_ctl(DEL) fails: the fd was never added
+      }
+      throw e;
+    }
+    this.id = id;
+    this.readWaker = waker;
   }
 
   private close(): void {
@@ -442,7 +507,14 @@ export class Connection implements Future<void> {
     this.timer = null;
     try {
       timer?.drop?.();
-      this.stream.close();
+      // Deregister before closing: a closed fd number is reused at once, by any thread.
+      if (this.id >= 0) {
+        try {
+          reactor().deregister(this, this.id);
+        } finally {
+          sys.close(this.fd);
+        }
+      } else sys.close(this.fd);
     } finally {
       this.host.connectionClosed(this);
     }

@@ -24,7 +24,6 @@
  */
 import { IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
-import { TcpStream } from "../net/tcp-stream.js";
 import type { TcpListener } from "../net/tcp-listener.js";
 import { spawn } from "../runtime/executor.js";
 import type { Waker } from "../runtime/waker.js";
@@ -183,17 +182,8 @@ export class DelayServer implements Future<void>, ConnectionHost {
   }
 
   private open(fd: number, now: number): void {
-    let stream: TcpStream;
-    try {
-      stream = new TcpStream(fd);
-    } catch (e) {
-      // Registering failed; TcpStream has closed the fd.
-      if (!(e instanceof IoError)) throw e;
-      this.onError(e);
-      return;
-    }
     this.accepted++;
-    const connection = new Connection(stream, this, now);
+    const connection = new Connection(fd, this, now);
     this.connections.add(connection);
     connection.handle = spawn(connection);
   }
