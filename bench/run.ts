@@ -268,9 +268,15 @@ function render(res: WorkloadResult, ours: string[], alts: string[]): string {
   if (res.targets.length > 0) {
     lines.push("");
     lines.push("targets (issue 7):");
-    for (const t of res.targets) lines.push(`  ${t.text.padEnd(44)} ${fmtRatio(t.value).padStart(7)}  ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"}`);
+    for (const t of res.targets) lines.push(`  ${t.text.padEnd(44)} ${fmtTarget(t.value).padStart(7)}  ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"}`);
   }
   return lines.join("\n");
+}
+
+/** Ratios with 3 decimals (so 1.996 does not print as a met "2.00"), absolute values as usual. */
+function fmtTarget(v: number): string {
+  if (!Number.isFinite(v)) return "-";
+  return Math.abs(v) < 10 ? v.toFixed(3) : fmt(v);
 }
 
 function stamp(d: Date): string {
@@ -350,11 +356,12 @@ async function main(): Promise<void> {
   out(`machine: ${machineLine(machine)}`);
   out(`${effectNote}; rounds ${opts.rounds}; medians; CPU = user+sys of the measured part, all threads; RSS = peak of the process`);
   for (const n of notes) out(n);
+  if (machine.loadAvg1 > 0.5 * machine.cores) out(`WARNING: load average ${machine.loadAvg1.toFixed(2)} on ${machine.cores} cores at start: other work was running; wall times and req/s are noisy, CPU columns steadier`);
   for (const r of results) out(r.skipped !== null ? `\n${r.workload.id} ${r.workload.title}: skipped: ${r.skipped}` : `\n${r.table}`);
   const allTargets = results.flatMap((r) => r.targets.map((t) => ({ ...t, id: r.workload.id })));
   if (allTargets.length > 0 && results.length > 1) {
     out("\ntargets (issue 7):");
-    for (const t of allTargets) out(`  ${t.id.padEnd(4)} ${t.text.padEnd(44)} ${fmtRatio(t.value).padStart(7)}  ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"}`);
+    for (const t of allTargets) out(`  ${t.id.padEnd(4)} ${t.text.padEnd(44)} ${fmtTarget(t.value).padStart(7)}  ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"}`);
   }
   if (failed.length > 0) {
     out(`\nFAILED RUNS (${failed.length}):`);
