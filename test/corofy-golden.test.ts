@@ -1,0 +1,100 @@
+// corofy's output for every fixture: equal to its golden file, and clean under `tsc --strict` (plus
+// the repo's own extra checks) against the real `reactor-executor` types.
+//
+// Update the golden files after an intended change with `COROFY_UPDATE_GOLDEN=1 npm test -- corofy-golden`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { corofy } from "../src/corofy/transform.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const fixtures = path.join(root, "test/fixtures/corofy");
+const update = process.env["COROFY_UPDATE_GOLDEN"] === "1";
+const inputs = readdirSync(fixtures)
+  .filter((f) => f.endsWith(".coro"))
+  .sort();
+
+function golden(name: string): string {
+  return path.join(fixtures, `${name}_corofied.ts.txt`);
+}
+
+function generate(file: string): string {
+  const src = path.join(fixtures, file);
+  return corofy(readFileSync(src, "utf8"), src);
+}
+
+test("the fixtures include the book's examples, branches, loops and try/catch", () => {
+  for (const name of ["book-async-main", "book-join-all", "book-spawn", "branches", "loops", "try-catch", "locals"]) {
+    assert.ok(inputs.includes(`${name}.coro`), `missing fixture ${name}.coro`);
+  }
+});
+
+for (const file of inputs) {
+  const name = file.slice(0, -".coro".length);
+  test(`golden: ${name}`, () => {
+    const out = generate(file);
+    if (update) writeFileSync(golden(name), out);
+    assert.ok(existsSync(golden(name)), `no golden file for ${file}: run with COROFY_UPDATE_GOLDEN=1`);
+    assert.equal(out, readFileSync(golden(name), "utf8"));
+  });
+}
+
+test("golden: the book's layout (headers, the original commented out, markers around user code)", () => {
+  const out = generate("book-async-main.coro");
+  const rewrite = out.indexOf("// We rewrite this:");
+  const into = out.indexOf("// Into this:");
+  assert.ok(rewrite !== -1 && into > rewrite);
+  assert.ok(out.slice(rewrite, into).includes('//   const txt = wait Http.get("/600/HelloAsyncAwait", { port });'));
+  assert.ok(out.includes("// ---- Code you actually wrote ----\n          console.log(txt);\n          // ---------------------------------"));
+  assert.ok(out.indexOf("class Coroutine0") < out.indexOf("init().blockOn(asyncMain());"), "the class must be defined before top-level code runs");
+  assert.match(out, /^import \{ Http, init, PENDING, RuntimeError, type Future, type Poll, type Waker \} from "reactor-executor";$/m);
+});
+
+/** Type-checks files in a directory inside the package, so `reactor-executor` resolves to this repo. */
+function typeCheck(files: Record<string, string>): string[] {
+  const dir = mkdtempSync(path.join(root, "dist/test/corofy-typecheck-"));
+  try {
+    const names = Object.entries(files).map(([name, text]) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    });
+    const options: ts.CompilerOptions = {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: ["node"],
+      skipLibCheck: true,
+      noUnusedLocals: true,
+      noUnusedParameters: true,
+      noImplicitReturns: true,
+      noFallthroughCasesInSwitch: true,
+      noImplicitOverride: true,
+      rootDir: dir,
+    };
+    const program = ts.createProgram(names, options);
+    return ts.getPreEmitDiagnostics(program).map((d) => {
+      const where = d.file === undefined || d.start === undefined ? "" : `${path.basename(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: `;
+      return where + ts.flattenDiagnosticMessageText(d.messageText, " ");
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("every generated file type-checks with --strict (and noUnused*, noImplicitReturns, noFallthroughCasesInSwitch)", () => {
+  const files = Object.fromEntries(inputs.map((f) => [`${f.slice(0, -".coro".length)}_corofied.ts`, generate(f)]));
+  assert.deepEqual(typeCheck(files), []);
+});
+
+test("the type check is not vacuous: a wrong type in generated code is reported", () => {
+  const out = generate("book-async-main.coro").replace('{ kind: "Wait1"; future: Future<string> }', '{ kind: "Wait1"; future: Future<number> }');
+  const errors = typeCheck({ "broken_corofied.ts": out });
+  assert.ok(errors.length > 0, "expected a type error");
+  assert.ok(errors.some((e) => e.includes("number")), errors.join("\n"));
+});
