@@ -15,7 +15,7 @@
  *
  * Implementation notes: the waker is *exported* from the polling executor (a number other threads
  * can wake), stored in the token table, and the previous one released; storing the same waker
- * again (the common case: a task polled repeatedly) costs one map lookup and one atomic exchange.
+ * again (the common case: a task polled repeatedly) is recognised locally and costs nothing.
  * A source is used from the thread that created it (its object cannot move), so the reactor keeps
  * per thread which export table each stored word came from.
  *
@@ -57,6 +57,8 @@ export class Reactor {
    * swapped out is released there. Per thread, like the sources that use it.
    */
   private readonly owners: (ExportTable | undefined)[] = [];
+  /** The waker object behind each stored word, by the same index: storing it again is free. */
+  private readonly stored: (Waker | undefined)[] = [];
 
   /** @internal */
   constructor(readonly table: TokenTable) {}
@@ -102,11 +104,14 @@ export class Reactor {
   }
 
   private store(table: ExportTable, waker: Waker, id: number, dir: 1 | 2): void {
+    const k = 2 * id + dir - 1;
+    // The same waker of the same run is already in the table (a task polled again): nothing to do.
+    if (this.stored[k] === waker && this.owners[k] === table) return;
     const ref = table.export(waker);
     const old = this.table.swapWaker(id, dir, ref + 1);
-    const k = 2 * id + dir - 1;
     if (old !== 0) this.owners[k]?.release(old - 1);
     this.owners[k] = table;
+    this.stored[k] = waker;
   }
 
   private clear(id: number, dir: 1 | 2): void {
@@ -114,5 +119,6 @@ export class Reactor {
     const k = 2 * id + dir - 1;
     if (old !== 0) this.owners[k]?.release(old - 1);
     this.owners[k] = undefined;
+    this.stored[k] = undefined;
   }
 }
