@@ -73,11 +73,9 @@ export function markKeywords(file: string, text: string): Marked {
   if (syntax.length > 0) {
     const d = syntax[0]!;
     const start = d.start ?? 0;
-    const strayWait = isAfterStrayWait(raw, text, start);
-    const reason = strayWait
-      ? "`wait` can only be used inside a `coroutine function`"
-      : ts.flattenDiagnosticMessageText(d.messageText, "\n");
-    throw errorAt(file, text, start, reason);
+    const strayWait = strayWaitAt(raw, text, start);
+    if (strayWait !== undefined) throw errorAt(file, text, strayWait, "`wait` can only be used inside a `coroutine function`");
+    throw errorAt(file, text, start, ts.flattenDiagnosticMessageText(d.messageText, "\n"));
   }
 
   const coroutines = keywords.map(({ keyword }) => coroutineAt(parsed, keyword, file, text));
@@ -192,17 +190,17 @@ function syntaxErrors(sf: ts.SourceFile): readonly ts.Diagnostic[] {
   return program.getSyntacticDiagnostics(sf);
 }
 
-/** Whether the syntax error at `at` directly follows a `wait` used outside any coroutine. */
-function isAfterStrayWait(raw: ts.SourceFile, text: string, at: number): boolean {
+/** The `wait` (used outside any coroutine) that the syntax error at `at` is about: at it, or right after it. */
+function strayWaitAt(raw: ts.SourceFile, text: string, at: number): number | undefined {
   const scanner = ts.createScanner(ts.ScriptTarget.Latest, true, ts.LanguageVariant.Standard, text);
   const nextTokenStart = (pos: number): number => {
     scanner.resetTokenState(pos);
     scanner.scan();
     return scanner.getTokenStart();
   };
-  let found = false;
+  let found: number | undefined;
   const visit = (node: ts.Node): void => {
-    if (ts.isIdentifier(node) && node.text === WAIT && nextTokenStart(node.end) === at) found = true;
+    if (ts.isIdentifier(node) && node.text === WAIT && (node.getStart(raw) === at || nextTokenStart(node.end) === at)) found = node.getStart(raw);
     node.forEachChild(visit);
   };
   visit(raw);
@@ -214,7 +212,7 @@ function coroutineAt(parsed: ts.SourceFile, keyword: number, file: string, text:
     throw errorAt(file, text, keyword, reason);
   };
   const declaration = parsed.statements.find(
-    (s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.pos <= keyword && keyword < s.end,
+    (s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.pos <= keyword && keyword < (s.name?.getStart(parsed) ?? s.parameters.pos),
   );
   if (declaration === undefined) return fail("a `coroutine function` must be declared at the top level of the file");
   const { name, body } = declaration;
