@@ -37,7 +37,7 @@ export class EditedText {
   readonly text: string;
   private readonly spans: Span[] = [];
 
-  constructor(readonly original: string, edits: readonly Edit[]) {
+  constructor(original: string, edits: readonly Edit[]) {
     const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
     let out = "";
     let pos = 0;

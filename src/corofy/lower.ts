@@ -93,7 +93,6 @@ interface LoopFrame {
 
 interface TryFrame {
   f: "try";
-  node: ts.TryStatement;
   part: "try" | "catch" | "finally";
   catchKind: string | undefined;
   finallyKind: string | undefined;
@@ -564,7 +563,6 @@ class Lowerer {
   private lowerTry(s: ts.TryStatement): void {
     const frame: TryFrame = {
       f: "try",
-      node: s,
       part: "try",
       catchKind: s.catchClause === undefined ? undefined : this.allocate("Catch"),
       finallyKind: s.finallyBlock === undefined ? undefined : this.allocate("Finally"),
@@ -657,7 +655,7 @@ class Lowerer {
 }
 
 /** The state object `{ kind: "Wait1", future: ... }`. */
-export function state(kind: string, fields: [string, Part[]][] = []): Part[] {
+function state(kind: string, fields: [string, Part[]][] = []): Part[] {
   const parts: Part[] = ['{ kind: "', { state: kind }, '"'];
   for (const [name, value] of fields) {
     if (value.length === 1 && value[0] === name) parts.push(`, ${name}`);
@@ -696,7 +694,7 @@ function listKeyword(list: ts.VariableDeclarationList): string {
 }
 
 /** Names bound by a binding name (identifier or pattern). */
-export function bindingNames(name: ts.BindingName): string[] {
+function bindingNames(name: ts.BindingName): string[] {
   if (ts.isIdentifier(name)) return [name.text];
   return name.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : bindingNames(e.name)));
 }
