@@ -1,6 +1,7 @@
 /**
- * `sleep(ms)`: a future that completes `ms` milliseconds after its first poll. The deadline lives in
- * the polling executor's timer heap; the executor parks no longer than the earliest deadline.
+ * `sleep(ms)`: a future that completes `ms` milliseconds after its first poll (at most about a
+ * millisecond later: deadlines are rounded up to whole milliseconds). The deadline lives in the
+ * polling executor's timer heap; the executor parks no longer than the earliest deadline.
  *
  * @module
  */
@@ -27,7 +28,10 @@ class Sleep implements Future<void> {
       }
       const ex = requireExecutor("sleep()");
       this.executor = ex;
-      this.entry = new TimerEntry(performance.now() + this.ms, waker);
+      // Deadlines fall on whole milliseconds of the clock, rounded up (never early), as tokio's
+      // wheel and Node's timers do: sleeps that end within the same millisecond fire together,
+      // after one park, instead of one park each.
+      this.entry = new TimerEntry(Math.ceil(performance.now() + this.ms), waker);
       ex.timers.insert(this.entry);
       return PENDING;
     }

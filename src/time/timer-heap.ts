@@ -1,31 +1,48 @@
 /**
- * The executor's timers: a binary min-heap of deadlines (tokio's time driver keeps a wheel; a heap
- * is simpler and, at 100,000 timers, 17 levels deep). Each executor owns one, so no timer traffic
- * crosses threads; the executor parks with a timeout equal to the earliest deadline.
+ * The executor's timers: entries grouped in buckets by deadline, and a binary min-heap of the
+ * buckets. Each executor owns one, so no timer traffic crosses threads; the executor parks with a
+ * timeout equal to the earliest deadline.
  *
- * Entries know their heap position, so a dropped `sleep` (a `timeout` whose future won, a `select`
- * loser) is removed at once in O(log n) instead of lingering until its deadline: memory stays
- * bounded by the timers that are really pending.
+ * Deadlines are whole milliseconds (`sleep` rounds up), so 100,000 timers spread over a second
+ * make about 1,000 buckets: adding a timer to an existing bucket, cancelling one and firing one are
+ * O(1), and only a new deadline pays the heap's O(log buckets) — the effect of tokio's wheel,
+ * in a structure that also takes any other deadline.
+ *
+ * Entries know their place, so a dropped `sleep` (a `timeout` whose future won, a `select` loser)
+ * is removed at once instead of lingering until its deadline: memory stays bounded by the timers
+ * that are really pending.
  *
  * @module
  */
 import type { Waker } from "../runtime/waker.js";
 
-/** One pending deadline. `index` is its heap position, -1 once fired or removed. */
+/** One pending deadline. `index` is its place in its bucket, -1 once fired or removed. */
 export class TimerEntry {
   index = -1;
+  /** @internal */
+  bucket: Bucket | null = null;
   constructor(
     public deadline: number,
     public waker: Waker,
   ) {}
 }
 
-/** A min-heap of {@link TimerEntry} by deadline (milliseconds on the `performance.now()` clock). */
-export class TimerHeap {
-  private heap: TimerEntry[] = [];
+/** The entries that share one deadline, and the bucket's place in the heap. */
+class Bucket {
+  readonly entries: TimerEntry[] = [];
+  heapIndex = -1;
+  constructor(readonly deadline: number) {}
+}
 
+/** Pending timers by deadline (milliseconds on the `performance.now()` clock). */
+export class TimerHeap {
+  private readonly heap: Bucket[] = [];
+  private readonly byDeadline = new Map<number, Bucket>();
+  private count = 0;
+
+  /** How many timers are pending. */
   get size(): number {
-    return this.heap.length;
+    return this.count;
   }
 
   /** The earliest deadline, or `Infinity` when empty. */
@@ -35,73 +52,105 @@ export class TimerHeap {
   }
 
   insert(entry: TimerEntry): void {
-    entry.index = this.heap.length;
-    this.heap.push(entry);
-    this.up(entry.index);
+    let b = this.byDeadline.get(entry.deadline);
+    if (b === undefined) {
+      b = new Bucket(entry.deadline);
+      this.byDeadline.set(entry.deadline, b);
+      b.heapIndex = this.heap.length;
+      this.heap.push(b);
+      this.up(b.heapIndex);
+    }
+    entry.bucket = b;
+    entry.index = b.entries.length;
+    b.entries.push(entry);
+    this.count++;
   }
 
   remove(entry: TimerEntry): void {
-    const i = entry.index;
-    if (i < 0) return;
+    const b = entry.bucket;
+    if (b === null) return;
+    const entries = b.entries;
+    const last = entries.pop()!;
+    if (last !== entry) {
+      entries[entry.index] = last;
+      last.index = entry.index;
+    }
     entry.index = -1;
-    const last = this.heap.pop()!;
-    if (last === entry) return;
-    this.heap[i] = last;
-    last.index = i;
-    this.down(i);
-    this.up(last.index);
+    entry.bucket = null;
+    this.count--;
+    if (entries.length === 0) this.removeBucket(b);
   }
 
   /**
-   * Removes every entry due at `now` and wakes it. Wakers run after the entry left the heap, so a
-   * waker that inserts a new timer sees a consistent heap. Returns how many fired.
+   * Removes every entry due at `now` and wakes it, earliest deadline first. Each bucket leaves the
+   * heap before its wakers run, so a waker that inserts a new timer sees a consistent structure.
+   * Returns how many fired.
    */
   fire(now: number, onWakeError: (e: unknown) => void): number {
     let n = 0;
     const heap = this.heap;
     while (heap.length > 0 && heap[0]!.deadline <= now) {
-      const entry = heap[0]!;
-      this.remove(entry);
-      n++;
-      try {
-        entry.waker.wake();
-      } catch (e) {
-        onWakeError(e);
+      const b = heap[0]!;
+      this.removeBucket(b);
+      const entries = b.entries;
+      this.count -= entries.length;
+      n += entries.length;
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
+        entry.index = -1;
+        entry.bucket = null;
+        try {
+          entry.waker.wake();
+        } catch (e) {
+          onWakeError(e);
+        }
       }
     }
     return n;
   }
 
+  private removeBucket(b: Bucket): void {
+    this.byDeadline.delete(b.deadline);
+    const i = b.heapIndex;
+    b.heapIndex = -1;
+    const last = this.heap.pop()!;
+    if (last === b) return;
+    this.heap[i] = last;
+    last.heapIndex = i;
+    this.down(i);
+    this.up(last.heapIndex);
+  }
+
   private up(i: number): void {
     const heap = this.heap;
-    const e = heap[i]!;
+    const b = heap[i]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const pe = heap[p]!;
-      if (pe.deadline <= e.deadline) break;
-      heap[i] = pe;
-      pe.index = i;
+      const pb = heap[p]!;
+      if (pb.deadline <= b.deadline) break;
+      heap[i] = pb;
+      pb.heapIndex = i;
       i = p;
     }
-    heap[i] = e;
-    e.index = i;
+    heap[i] = b;
+    b.heapIndex = i;
   }
 
   private down(i: number): void {
     const heap = this.heap;
     const n = heap.length;
-    const e = heap[i]!;
+    const b = heap[i]!;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
       if (c + 1 < n && heap[c + 1]!.deadline < heap[c]!.deadline) c++;
-      const ce = heap[c]!;
-      if (ce.deadline >= e.deadline) break;
-      heap[i] = ce;
-      ce.index = i;
+      const cb = heap[c]!;
+      if (cb.deadline >= b.deadline) break;
+      heap[i] = cb;
+      cb.heapIndex = i;
       i = c;
     }
-    heap[i] = e;
-    e.index = i;
+    heap[i] = b;
+    b.heapIndex = i;
   }
 }
