@@ -169,21 +169,45 @@ class Printer {
     const out: string[] = [];
     let inCode = false;
     const pad = INDENT.repeat(depth);
+    const mark = (code: boolean): void => {
+      if (code !== inCode) out.push(pad + (code ? CODE_START : CODE_END));
+      inCode = code;
+    };
     for (const item of items) {
-      const isCode = item.t === "user" || item.t === "declare";
-      if (isCode !== inCode) {
-        out.push(pad + (isCode ? CODE_START : CODE_END));
-        inCode = isCode;
+      if (item.t === "result") {
+        mark(false);
+        const { poll, code } = this.result(item, pad);
+        out.push(...poll);
+        if (code.length > 0) mark(true);
+        out.push(...code);
+        continue;
       }
+      mark(item.t === "user" || item.t === "declare");
       out.push(...this.item(item, depth));
     }
-    if (inCode) out.push(pad + CODE_END);
+    mark(false);
     return out;
   }
 
-  private item(item: Item, depth: number): string[] {
-    const pad = INDENT.repeat(depth);
+  /** The poll of a wait state, and the user's code that takes the value (when it is not a plain `const`). */
+  private result(item: Extract<Item, { t: "result" }>, pad: string): { poll: string[]; code: string[] } {
     const { names, api } = this.input;
+    const poll = `${names.state}.future.poll(${names.waker})`;
+    const d = item.declaration;
+    if (d !== undefined && ts.isIdentifier(d.name) && d.type === undefined && isConst(d.parent as ts.VariableDeclarationList) && !this.isKept(d.name)) {
+      const v = this.render(d.name);
+      return { poll: [`${pad}const ${v} = ${poll};`, `${pad}if (${v} === ${api.PENDING}) return ${api.PENDING};`], code: [] };
+    }
+    if (!item.used) return { poll: [`${pad}if (${poll} === ${api.PENDING}) return ${api.PENDING};`], code: [] };
+    const lines = [`${pad}const ${names.output} = ${poll};`, `${pad}if (${names.output} === ${api.PENDING}) return ${api.PENDING};`];
+    if (d === undefined) return { poll: lines, code: [] };
+    const list = d.parent as ts.VariableDeclarationList;
+    return { poll: lines, code: this.declaration(list, [d]).flatMap((l) => this.reindent(l, list.getStart(this.input.sourceFile), pad)) };
+  }
+
+  private item(item: Exclude<Item, { t: "result" }>, depth: number): string[] {
+    const pad = INDENT.repeat(depth);
+    const { names } = this.input;
     switch (item.t) {
       case "line": {
         const node = item.parts.find((p): p is ts.Node => typeof p === "object" && !isStateRef(p));
@@ -199,21 +223,6 @@ class Printer {
         if (this.isKept(declaration.name)) return [`${pad}${this.assignment(declaration.name, value)};`];
         const type = declaration.type === undefined ? "" : `: ${declaration.type.getText(this.input.sourceFile)}`;
         return [`${pad}${keyword} ${this.render(declaration.name)}${type} = ${value};`];
-      }
-      case "result": {
-        const poll = `${names.state}.future.poll(${names.waker})`;
-        const d = item.declaration;
-        if (d !== undefined && ts.isIdentifier(d.name) && d.type === undefined && isConst(d.parent as ts.VariableDeclarationList) && !this.isKept(d.name)) {
-          const v = this.render(d.name);
-          return [`${pad}const ${v} = ${poll};`, `${pad}if (${v} === ${api.PENDING}) return ${api.PENDING};`];
-        }
-        if (!item.used) return [`${pad}if (${poll} === ${api.PENDING}) return ${api.PENDING};`];
-        const lines = [`${pad}const ${names.output} = ${poll};`, `${pad}if (${names.output} === ${api.PENDING}) return ${api.PENDING};`];
-        if (d !== undefined) {
-          const list = d.parent as ts.VariableDeclarationList;
-          lines.push(pad + CODE_START, ...this.declaration(list, [d]).flatMap((l) => this.reindent(l, list.getStart(this.input.sourceFile), pad)), pad + CODE_END);
-        }
-        return lines;
       }
       case "block":
         return [`${pad}{`, ...this.items(item.body, depth + 1), `${pad}}`];
