@@ -122,6 +122,17 @@ test("contract: try/finally: the finally runs on an error, which then leaves pol
   assert.deepEqual(log, ["a=1", "finally"]);
 });
 
+test("contract: drop() while waiting inside try/finally runs the finally (as generator coroutines do)", () => {
+  const a = new Trigger();
+  const log: string[] = [];
+  const f = m.twoSteps(a, new Trigger(), log);
+  assert.equal(f.poll(waker), PENDING);
+  f.drop!();
+  assert.equal(a.drops, 1);
+  assert.deepEqual(log, ["finally"]);
+  assert.throws(() => f.poll(waker), RuntimeError);
+});
+
 test("contract: on an executor, with timers", () => {
   const log: string[] = [];
   const out = new Executor().blockOn(m.twoSteps(map(sleep(5), () => 20), map(sleep(5), () => 22), log));

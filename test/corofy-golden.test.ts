@@ -27,7 +27,7 @@ function generate(file: string): string {
 }
 
 test("the fixtures include the book's examples, branches, loops and try/catch", () => {
-  for (const name of ["book-async-main", "book-join-all", "book-spawn", "branches", "loops", "try-catch", "locals", "control-flow"]) {
+  for (const name of ["book-async-main", "book-join-all", "book-spawn", "branches", "loops", "try-catch", "locals", "control-flow", "cancel"]) {
     assert.ok(inputs.includes(`${name}.coro`), `missing fixture ${name}.coro`);
   }
 });

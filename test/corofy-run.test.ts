@@ -21,7 +21,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = path.join(root, "test/fixtures/corofy");
 
 /** The fixtures run; the `book-*` ones call `Http.get` on the delay server. */
-const PROGRAMS = ["loops", "branches", "try-catch", "locals", "control-flow", "book-async-main", "book-join-all", "book-spawn"];
+const PROGRAMS = ["loops", "branches", "try-catch", "locals", "control-flow", "cancel", "book-async-main", "book-join-all", "book-spawn"];
 
 /** Rewrites the coroutines of `source` onto the runtime's generator coroutines. */
 function generatorVersion(file: string, source: string): string {

@@ -26,6 +26,8 @@ export interface Api {
   Waker: string;
   PENDING: string;
   RuntimeError: string;
+  /** Needed only by machines whose drop runs `finally` blocks. */
+  NoopWaker: string | undefined;
 }
 
 /** What the printer needs. */
@@ -134,13 +136,27 @@ class Printer {
         `${INDENT}${INDENT}this.state = { kind: "Resolved" };`,
         `${INDENT}${INDENT}if ("future" in state) state.future.drop?.();`,
       );
+      out.push(...this.drops());
     } else {
       out.push(`${INDENT}${INDENT}this.state = { kind: "Resolved" };`);
+    }
+    out.push(`${INDENT}}`);
+    if (machine.usesUnwind) {
+      out.push(
+        "",
+        `${INDENT}/** Runs the \`finally\` blocks a drop leaves through; a wait inside one stops it there (its future is dropped). */`,
+        `${INDENT}private unwind(state: ${stateType}): void {`,
+        `${INDENT}${INDENT}this.state = state;`,
+        `${INDENT}${INDENT}this.resume(new ${api.NoopWaker!}());`,
+        `${INDENT}${INDENT}const stopped = this.state;`,
+        `${INDENT}${INDENT}this.state = { kind: "Resolved" };`,
+        `${INDENT}${INDENT}if ("future" in stopped) stopped.future.drop?.();`,
+        `${INDENT}}`,
+      );
     }
     const { names } = input;
     const loop = machine.usesDispatchLabel ? `${names.dispatch}: for (;;) {` : "for (;;) {";
     out.push(
-      `${INDENT}}`,
       "",
       `${INDENT}private resume(${hasWait ? `${names.waker}: ${api.Waker}` : ""}): ${api.Poll}<${outputType}> {`,
       `${INDENT}${INDENT}${loop}`,
@@ -161,6 +177,27 @@ class Printer {
       "}",
     );
     return out.join("\n").replaceAll(SHIELDED_NEWLINE, "\n");
+  }
+
+  /** The part of `drop()` that closes iterators and runs `finally` blocks, per wait state (states with the same code share it). */
+  private drops(): string[] {
+    const { drops } = this.input.machine;
+    if (drops.size === 0) return [];
+    const pad = INDENT.repeat(3);
+    const groups = new Map<string, string[]>();
+    for (const [kind, items] of drops) {
+      const code = this.items(items, 4).join("\n");
+      groups.set(code, [...(groups.get(code) ?? []), kind]);
+    }
+    const out = [
+      `${INDENT}${INDENT}// Leaving by a drop still closes \`for..of\` iterators and runs \`finally\` blocks, as generator coroutines do.`,
+      `${INDENT}${INDENT}switch (state.kind) {`,
+    ];
+    for (const [code, kinds] of groups) {
+      out.push(...kinds.map((k, i) => `${INDENT}${INDENT}${INDENT}case "${k}":${i === kinds.length - 1 ? " {" : ""}`), code, `${pad}${INDENT}return;`, `${pad}}`);
+    }
+    out.push(`${INDENT}${INDENT}}`);
+    return out;
   }
 
   // ---- items ----

@@ -24,7 +24,9 @@
  * `break` or `return` calls the iterator's `return()` as JavaScript does (through a small `Exit`
  * state when a `finally` lies in between); an error leaving the loop does not (documented in the
  * module doc of `transform.ts`). `continue` in a `for` loop with an update expression runs the
- * update inline, or through a `Next` state when it must cross a `finally` first.
+ * update inline, or through a `Next` state when it must cross a `finally` first. For `drop()`, each
+ * wait state records what leaving it by a drop runs (iterator closes, then the nearest `finally`
+ * with a "drop" completion, which at its end carries the drop outward to the next one).
  *
  * @module
  */
@@ -64,6 +66,8 @@ export interface LowerInput {
    * `undefined`, else a throw (TypeScript's own flow analysis proved that end unreachable).
    */
   fallOff: Item[] | undefined;
+  /** The local name of the runtime's `PENDING`. */
+  pending: string;
   names: Names;
   /** A `CorofyError` at `node`. */
   fail(node: ts.Node, reason: string): never;
@@ -100,6 +104,8 @@ interface TryFrame {
   normal: boolean;
   returns: boolean;
   jumps: boolean;
+  /** Whether a `drop()` of the machine while it waits inside the `try` (or `catch`) runs this `finally`. */
+  drops: boolean;
 }
 
 type Frame = LoopFrame | TryFrame;
@@ -110,7 +116,7 @@ type Frame = LoopFrame | TryFrame;
  * @example
  * ```ts
  * const machine = lower({ body, sourceFile, isWait, futureType, elementType, describe, lineOf,
- *   outputType: "void", stateType: "State0", fallOff: undefined, names, fail });
+ *   outputType: "void", stateType: "State0", fallOff: undefined, pending: "PENDING", names, fail });
  * machine.cases.map((c) => c.kind); // ["Start", "Wait1", "Wait2"]
  * ```
  */
@@ -122,6 +128,8 @@ class Lowerer {
   private readonly cases: Case[] = [];
   private readonly pieces: Piece[] = [];
   private readonly rewrites = new Map<ts.Node, Item[]>();
+  private readonly drops = new Map<string, Item[]>();
+  private usesUnwind = false;
   private readonly fields: Field[] = [];
   private readonly loweredLoops = new Set<ts.Node>();
   private readonly counters = new Map<string, number>();
@@ -135,8 +143,17 @@ class Lowerer {
     this.openCase("Start", [], undefined);
     this.lowerStatements(this.input.body.statements);
     if (!this.cur.terminated) this.emitAll(this.input.fallOff ?? this.returnItems(null, false, this.frames.length));
-    const cases = threadJumps(this.cases, [...this.rewrites.values()]);
-    return { cases, pieces: this.pieces, rewrites: this.rewrites, fields: this.fields, loweredLoops: this.loweredLoops, usesDispatchLabel: this.usesDispatchLabel };
+    const cases = threadJumps(this.cases, [...this.rewrites.values(), ...this.drops.values()]);
+    return {
+      cases,
+      pieces: this.pieces,
+      rewrites: this.rewrites,
+      drops: this.drops,
+      usesUnwind: this.usesUnwind,
+      fields: this.fields,
+      loweredLoops: this.loweredLoops,
+      usesDispatchLabel: this.usesDispatchLabel,
+    };
   }
 
   // ---- cases and cursors ----
@@ -431,6 +448,29 @@ class Lowerer {
     this.record(future);
     this.emitAll(this.goto(state(kind, [["future", [future]]]), false));
     this.openCase(kind, [{ name: "future", type: this.input.futureType(wait) }], this.input.describe(statement));
+    const onDrop = this.dropItems(this.frames.length, (to) => {
+      this.usesUnwind = true;
+      return [line("this.unwind(", ...to, ");")];
+    });
+    if (onDrop.items.length > 0) this.drops.set(kind, onDrop.items);
+  }
+
+  /**
+   * What leaving by a drop from frame depth `depth` outward runs: close `for..of` iterators up to
+   * the first `finally`, which is entered (by `enter`) with a "drop" completion. Without one, the
+   * closes are all.
+   */
+  private dropItems(depth: number, enter: (to: Part[]) => Item[]): { items: Item[]; entered: boolean } {
+    const items: Item[] = [];
+    for (let i = depth - 1; i >= 0; i--) {
+      const f = this.frames[i]!;
+      if (f.f === "loop" && f.iterator !== undefined) items.push(line(`this.${f.iterator}.return?.();`));
+      if (f.f === "try" && f.part !== "finally" && f.finallyKind !== undefined) {
+        f.drops = true;
+        return { items: [...items, ...enter(state(f.finallyKind, [["completion", ['{ type: "drop" }']]]))], entered: true };
+      }
+    }
+    return { items, entered: false };
   }
 
   private lowerIf(s: ts.IfStatement): void {
@@ -569,6 +609,7 @@ class Lowerer {
       normal: false,
       returns: false,
       jumps: false,
+      drops: false,
     };
     const after = this.allocate("AfterTry");
     const outer = this.frames;
@@ -624,6 +665,11 @@ class Lowerer {
         const replay: [string, Item[]][] = [[`${completion}.type === "throw"`, [line(`throw ${completion}.error;`)]]];
         if (frame.returns) replay.push([`${completion}.type === "return"`, this.returnItems([`${completion}.value`], false, outer.length)]);
         if (frame.jumps) replay.push([`${completion}.type === "jump"`, this.goto([`${completion}.to`], false)]);
+        if (frame.drops) {
+          const done = [line('this.state = { kind: "Resolved" };'), line(`return ${this.input.pending}; // the drop is done`)];
+          const onDrop = this.dropItems(outer.length, (to) => this.goto(to, false));
+          replay.push([`${completion}.type === "drop"`, onDrop.entered ? onDrop.items : [...onDrop.items, ...done]]);
+        }
         if (frame.normal) replay.push(["", this.goto(state(after), false)]);
         replay.forEach(([test, body], i) => {
           if (i < replay.length - 1) this.emit(body.length === 1 ? line(`if (${test}) `, ...(body[0] as { parts: Part[] }).parts) : { t: "if", branches: [{ test: [test], body }] });
@@ -646,6 +692,7 @@ class Lowerer {
     variants.push('{ type: "throw"; error: unknown }');
     if (frame.returns) variants.push(`{ type: "return"; value: ${this.input.outputType} }`);
     if (frame.jumps) variants.push(`{ type: "jump"; to: ${this.input.stateType} }`);
+    if (frame.drops) variants.push('{ type: "drop" }');
     return variants.join(" | ");
   }
 

@@ -76,6 +76,14 @@ export interface Machine {
   pieces: Piece[];
   /** `break`/`continue`/`return` inside printed-as-written statements that leave them, with their replacement. */
   rewrites: Map<ts.Node, Item[]>;
+  /**
+   * What `drop()` runs when the machine is dropped in a wait state, by state: close the `for..of`
+   * iterators and run the `finally` blocks around that wait (through `unwind`), as dropping a
+   * generator coroutine does. States without such code are absent.
+   */
+  drops: Map<string, Item[]>;
+  /** Whether some drop runs a `finally` block (so the class needs `unwind`). */
+  usesUnwind: boolean;
   /** Class fields the machine itself needs: iterators of `for..of` loops, completions of `finally` blocks. */
   fields: Field[];
   /** The loops that contain a wait (and so became states). */

@@ -23,9 +23,11 @@
  *
  * The generated machine keeps the `Future` contract: it returns `PENDING` only after the future it
  * waits on did (which stored the waker); polled after it finished (returned or threw) it throws a
- * `RuntimeError`; `drop()` drops the future it waits on. An error thrown by a waited future's
- * `poll` surfaces at its `wait`: inside a `try`, the machine moves to the `catch` (or `finally`)
- * state; elsewhere it leaves `poll`.
+ * `RuntimeError`; `drop()` drops the future it waits on, then closes the `for..of` iterators and
+ * runs the `finally` blocks around that wait, as dropping a `coroutine(function* ...)` does (a wait
+ * inside such a `finally` ends the drop there). An error thrown by a waited future's `poll`
+ * surfaces at its `wait`: inside a `try`, the machine moves to the `catch` (or `finally`) state;
+ * elsewhere it leaves `poll`.
  *
  * Implementation notes:
  * - Parsing is TypeScript's own (see `keywords.ts`); types come from TypeScript's checker over a
@@ -35,10 +37,10 @@
  *   hoisted, so a program whose top-level code calls a coroutine (`blockOn(main())`) would reach the
  *   class before its definition; the rewritten coroutines therefore go right after the imports,
  *   under the same headers, all together as in the book.
- * - Differences from `coroutine(function* ...)` (documented, not silent): dropping a corofied
- *   coroutine drops the future it waits on but does not run its `finally` blocks (the book's Rust
- *   semantics; the generator runtime does run them); an error leaving a `for..of` loop does not
- *   call the iterator's `return()` (`break` and `return` do).
+ * - Differences from `coroutine(function* ...)` (documented, not silent): an error leaving a
+ *   `for..of` loop does not call the iterator's `return()` (`break`, `return` and a drop do); a wait
+ *   inside a `finally` block that a drop runs has its future dropped (the generator runtime leaves
+ *   it undropped).
  *
  * @module
  */
@@ -103,6 +105,7 @@ export function corofy(source: string, fileName: string): string {
     Waker: imports.type("Waker"),
     PENDING: imports.value("PENDING"),
     RuntimeError: imports.value("RuntimeError"),
+    NoopWaker: undefined,
   };
 
   const edits: Edit[] = [];
@@ -128,12 +131,14 @@ export function corofy(source: string, fileName: string): string {
       lineOf: (node) => lineOf(source, typing, node),
       outputType,
       stateType: classNames[i]!.state,
+      pending: api.PENDING,
       fallOff: admitsUndefined(typing, declaration)
         ? undefined
         : [{ t: "line", parts: [`throw new ${api.RuntimeError}("${declaration.name.text} ran off its end without returning a value");`] }],
       names,
       fail,
     });
+    if (machine.usesUnwind) api.NoopWaker ??= imports.value("NoopWaker");
     const hoisting = hoist({
       declaration,
       machine,
