@@ -18,6 +18,7 @@ import ts from "typescript";
 import type { Hoisting } from "./hoist.js";
 import type { Names } from "./lower.js";
 import { isStateRef, type Field, type Item, type Machine, type Part } from "./machine.js";
+import { isConst, keywordOf, needsSemicolon } from "./syntax.js";
 
 /** Local names of the runtime exports the generated code uses. */
 export interface Api {
@@ -420,25 +421,4 @@ class Printer {
     });
     return out + this.text.slice(pos, node.end);
   }
-}
-
-function isConst(list: ts.VariableDeclarationList): boolean {
-  return (list.flags & ts.NodeFlags.Const) !== 0;
-}
-
-function keywordOf(list: ts.VariableDeclarationList): string {
-  if (isConst(list)) return "const";
-  return (list.flags & ts.NodeFlags.Let) !== 0 ? "let" : "var";
-}
-
-function needsSemicolon(node: ts.Statement): boolean {
-  return (
-    ts.isExpressionStatement(node) ||
-    ts.isVariableStatement(node) ||
-    ts.isReturnStatement(node) ||
-    ts.isThrowStatement(node) ||
-    ts.isBreakOrContinueStatement(node) ||
-    ts.isDoStatement(node) ||
-    ts.isDebuggerStatement(node)
-  );
 }

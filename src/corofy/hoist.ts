@@ -18,6 +18,7 @@
  */
 import ts from "typescript";
 import type { Field, Machine } from "./machine.js";
+import { boundIdentifiers } from "./syntax.js";
 
 /** A parameter the machine stores: constructor argument `name`, field `field`. */
 export interface StoredParameter {
@@ -88,16 +89,14 @@ export function hoist(input: HoistInput): Hoisting {
     if (symbol === undefined) return;
     locals.set(symbol, { kind, name, list, perIteration, states: new Set(), inFunction: undefined, inClosure: undefined });
   };
-  const identifiers = (name: ts.BindingName): ts.Identifier[] =>
-    ts.isIdentifier(name) ? [name] : name.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : identifiers(e.name)));
 
-  for (const p of declaration.parameters) for (const id of identifiers(p.name)) declare(id, "parameter", undefined, false);
+  for (const p of declaration.parameters) for (const id of boundIdentifiers(p.name)) declare(id, "parameter", undefined, false);
   const collect = (node: ts.Node, inLoop: boolean): void => {
     if (ts.isVariableDeclarationList(node)) {
       const blockScoped = (node.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) !== 0;
-      for (const d of node.declarations) for (const id of identifiers(d.name)) declare(id, "variable", node, blockScoped && inLoop);
+      for (const d of node.declarations) for (const id of boundIdentifiers(d.name)) declare(id, "variable", node, blockScoped && inLoop);
     } else if (ts.isCatchClause(node) && node.variableDeclaration !== undefined) {
-      for (const id of identifiers(node.variableDeclaration.name)) declare(id, "variable", undefined, inLoop);
+      for (const id of boundIdentifiers(node.variableDeclaration.name)) declare(id, "variable", undefined, inLoop);
     } else if (
       (ts.isFunctionDeclaration(node) || ts.isClassDeclaration(node) || ts.isEnumDeclaration(node) || ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) &&
       node.name !== undefined

@@ -31,7 +31,8 @@
  * @module
  */
 import ts from "typescript";
-import { isStateRef, type Branch, type Case, type Field, type Item, type Machine, type Part, type Piece } from "./machine.js";
+import { line, state, threadJumps, type Branch, type Case, type Field, type Item, type Machine, type Part, type Piece } from "./machine.js";
+import { bindingNames, declaredNames, declaredNamesOfBlock, keywordOf, negated, parenthesized, skipParens, targetsInside } from "./syntax.js";
 
 /** Names of the generated code, chosen so they clash with nothing in the user's file. */
 export interface Names {
@@ -581,7 +582,7 @@ class Lowerer {
     if (ts.isVariableDeclarationList(init)) {
       const declaration = init.declarations[0]!;
       this.record(declaration);
-      this.emit({ t: "bind", keyword: listKeyword(init), declaration, value: `${next}.value` });
+      this.emit({ t: "bind", keyword: keywordOf(init), declaration, value: `${next}.value` });
       for (const n of bindingNames(declaration.name)) this.cur.declared.add(n);
     } else {
       this.record(init);
@@ -699,113 +700,4 @@ class Lowerer {
   private lineOf(node: ts.Node): string {
     return `line ${this.input.lineOf(node)}`;
   }
-}
-
-/** The state object `{ kind: "Wait1", future: ... }`. */
-function state(kind: string, fields: [string, Part[]][] = []): Part[] {
-  const parts: Part[] = ['{ kind: "', { state: kind }, '"'];
-  for (const [name, value] of fields) {
-    if (value.length === 1 && value[0] === name) parts.push(`, ${name}`);
-    else parts.push(`, ${name}: `, ...value);
-  }
-  parts.push(" }");
-  return parts;
-}
-
-function line(...parts: Part[]): Item {
-  return { t: "line", parts };
-}
-
-function skipParens(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e)) e = e.expression;
-  return e;
-}
-
-function parenthesized(e: ts.Expression): Part[] {
-  return isSimple(e) ? [e] : ["(", e, ")"];
-}
-
-function isSimple(e: ts.Expression): boolean {
-  return ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) || ts.isCallExpression(e) || ts.isParenthesizedExpression(e) || ts.isArrayLiteralExpression(e);
-}
-
-/** `!x` or `!(a < b)`: the test that leaves the loop. */
-function negated(test: ts.Expression): Part[] {
-  return ["!", ...parenthesized(test)];
-}
-
-function listKeyword(list: ts.VariableDeclarationList): string {
-  if ((list.flags & ts.NodeFlags.Const) !== 0) return "const";
-  if ((list.flags & ts.NodeFlags.Let) !== 0) return "let";
-  return "var";
-}
-
-/** Names bound by a binding name (identifier or pattern). */
-function bindingNames(name: ts.BindingName): string[] {
-  if (ts.isIdentifier(name)) return [name.text];
-  return name.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : bindingNames(e.name)));
-}
-
-/** Names a statement declares in its block's scope. */
-function declaredNames(s: ts.Statement): string[] {
-  if (ts.isVariableStatement(s)) return s.declarationList.declarations.flatMap((d) => bindingNames(d.name));
-  if ((ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s) || ts.isEnumDeclaration(s)) && s.name !== undefined) return [s.name.text];
-  return [];
-}
-
-function declaredNamesOfBlock(b: ts.Block): string[] {
-  return b.statements.flatMap(declaredNames);
-}
-
-/** Whether the target of `s` lies within `root` (then the jump stays inside code copied as written). */
-function targetsInside(s: ts.BreakOrContinueStatement, root: ts.Node): boolean {
-  const label = s.label?.text;
-  for (let n: ts.Node = s.parent; ; n = n.parent) {
-    if (label !== undefined) {
-      if (ts.isLabeledStatement(n) && n.label.text === label) return true;
-    } else if (ts.isIterationStatement(n, false) || (s.kind === ts.SyntaxKind.BreakStatement && ts.isSwitchStatement(n))) {
-      return true;
-    }
-    if (n === root) return false;
-  }
-}
-
-/**
- * Jump threading: a case that only moves on to another state without a payload (the join point
- * of an `if` nested at the end of another, say) is removed, and every jump to it goes straight on.
- */
-function threadJumps(cases: Case[], rewrites: Item[][]): Case[] {
-  const alias = new Map<string, string>();
-  for (const c of cases) {
-    if (c.kind === "Start" || c.fields.length > 0) continue;
-    const body = c.items.length === 1 && c.items[0]!.t === "try" ? c.items[0].body : c.items;
-    const [set, jump] = body;
-    if (body.length !== 2 || set?.t !== "line" || jump?.t !== "line" || jump.parts.join("") !== "continue;") continue;
-    const refs = set.parts.filter(isStateRef);
-    const text = set.parts.map((p) => (typeof p === "string" ? p : isStateRef(p) ? "" : "<code>")).join("");
-    if (refs.length === 1 && text === 'this.state = { kind: "" };') alias.set(c.kind, refs[0]!.state);
-  }
-  const resolve = (kind: string): string => {
-    const seen = new Set<string>();
-    while (alias.has(kind) && !seen.has(kind)) {
-      seen.add(kind);
-      kind = alias.get(kind)!;
-    }
-    return kind;
-  };
-  const visit = (items: Item[]): void => {
-    for (const item of items) {
-      if (item.t === "line") for (const p of item.parts) if (isStateRef(p)) p.state = resolve(p.state);
-      if (item.t === "block") visit(item.body);
-      if (item.t === "if") for (const b of item.branches) visit(b.body);
-      if (item.t === "try") {
-        visit(item.body);
-        visit(item.handler);
-      }
-    }
-  };
-  const kept = cases.filter((c) => resolve(c.kind) === c.kind);
-  for (const c of kept) visit(c.items);
-  for (const r of rewrites) visit(r);
-  return kept;
 }

@@ -91,3 +91,59 @@ export interface Machine {
   /** Whether a jump needs the dispatch loop's label (it sits inside a loop the user wrote). */
   usesDispatchLabel: boolean;
 }
+
+/** The state object `{ kind: "Wait1", future: ... }`. */
+export function state(kind: string, fields: [string, Part[]][] = []): Part[] {
+  const parts: Part[] = ['{ kind: "', { state: kind }, '"'];
+  for (const [name, value] of fields) {
+    if (value.length === 1 && value[0] === name) parts.push(`, ${name}`);
+    else parts.push(`, ${name}: `, ...value);
+  }
+  parts.push(" }");
+  return parts;
+}
+
+/** A generated line. */
+export function line(...parts: Part[]): Item {
+  return { t: "line", parts };
+}
+
+/**
+ * Jump threading: a case that only moves on to another state without a payload (the join point
+ * of an `if` nested at the end of another, say) is removed, and every jump to it goes straight on.
+ */
+export function threadJumps(cases: Case[], rewrites: Item[][]): Case[] {
+  const alias = new Map<string, string>();
+  for (const c of cases) {
+    if (c.kind === "Start" || c.fields.length > 0) continue;
+    const body = c.items.length === 1 && c.items[0]!.t === "try" ? c.items[0].body : c.items;
+    const [set, jump] = body;
+    if (body.length !== 2 || set?.t !== "line" || jump?.t !== "line" || jump.parts.join("") !== "continue;") continue;
+    const refs = set.parts.filter(isStateRef);
+    const text = set.parts.map((p) => (typeof p === "string" ? p : isStateRef(p) ? "" : "<code>")).join("");
+    if (refs.length === 1 && text === 'this.state = { kind: "" };') alias.set(c.kind, refs[0]!.state);
+  }
+  const resolve = (kind: string): string => {
+    const seen = new Set<string>();
+    while (alias.has(kind) && !seen.has(kind)) {
+      seen.add(kind);
+      kind = alias.get(kind)!;
+    }
+    return kind;
+  };
+  const visit = (items: Item[]): void => {
+    for (const item of items) {
+      if (item.t === "line") for (const p of item.parts) if (isStateRef(p)) p.state = resolve(p.state);
+      if (item.t === "block") visit(item.body);
+      if (item.t === "if") for (const b of item.branches) visit(b.body);
+      if (item.t === "try") {
+        visit(item.body);
+        visit(item.handler);
+      }
+    }
+  };
+  const kept = cases.filter((c) => resolve(c.kind) === c.kind);
+  for (const c of kept) visit(c.items);
+  for (const r of rewrites) visit(r);
+  return kept;
+}
