@@ -93,7 +93,7 @@ class Printer {
         ? [
             `/**`,
             ` * The states of \`${name}\`: where it stopped, and what it waits on there. A \`finally\` state`,
-            ` * carries how its \`try\` was left (normally, by a throw, a return or a jump), replayed at its end.`,
+            ` * carries how its \`try\` was left (normally, by a throw, a return, a jump or a drop), replayed at its end.`,
             ` */`,
           ]
         : [`/** The states of \`${name}\`: where it stopped, and what it waits on there. */`]),
@@ -148,10 +148,13 @@ class Printer {
         `${INDENT}/** Runs the \`finally\` blocks a drop leaves through; a wait inside one stops it there (its future is dropped). */`,
         `${INDENT}private unwind(state: ${stateType}): void {`,
         `${INDENT}${INDENT}this.state = state;`,
-        `${INDENT}${INDENT}this.resume(new ${api.NoopWaker!}());`,
-        `${INDENT}${INDENT}const stopped = this.state;`,
-        `${INDENT}${INDENT}this.state = { kind: "Resolved" };`,
-        `${INDENT}${INDENT}if ("future" in stopped) stopped.future.drop?.();`,
+        `${INDENT}${INDENT}try {`,
+        `${INDENT.repeat(3)}this.resume(new ${api.NoopWaker!}());`,
+        `${INDENT}${INDENT}} finally {`,
+        `${INDENT.repeat(3)}const stopped = this.state;`,
+        `${INDENT.repeat(3)}this.state = { kind: "Resolved" };`,
+        `${INDENT.repeat(3)}if ("future" in stopped) stopped.future.drop?.();`,
+        `${INDENT}${INDENT}}`,
         `${INDENT}}`,
       );
     }

@@ -44,7 +44,6 @@ export interface HoistInput {
   declaration: ts.FunctionDeclaration & { body: ts.Block };
   machine: Machine;
   checker: ts.TypeChecker;
-  sourceFile: ts.SourceFile;
   isWait(node: ts.Node): node is ts.CallExpression;
   /** The printed type of a declared name. */
   typeOf(name: ts.Identifier): string;
@@ -72,7 +71,7 @@ interface Local {
  *
  * @example
  * ```ts
- * const h = hoist({ declaration, machine, checker, sourceFile, isWait, typeOf, reserved, fail });
+ * const h = hoist({ declaration, machine, checker, isWait, typeOf, reserved, fail });
  * h.locals; // [{ name: "txt", type: "string" }]
  * ```
  */

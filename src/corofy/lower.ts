@@ -48,7 +48,6 @@ export interface Names {
 /** What lowering needs to know about the coroutine and its file. */
 export interface LowerInput {
   body: ts.Block;
-  sourceFile: ts.SourceFile;
   /** Whether `node` is a `wait` (in the type-checkable file: a `__corofy_wait(f)` call). */
   isWait(node: ts.Node): node is ts.CallExpression;
   /** `Future<T>` for the future a wait waits on. */
@@ -116,7 +115,7 @@ type Frame = LoopFrame | TryFrame;
  *
  * @example
  * ```ts
- * const machine = lower({ body, sourceFile, isWait, futureType, elementType, describe, lineOf,
+ * const machine = lower({ body, isWait, futureType, elementType, describe, lineOf,
  *   outputType: "void", stateType: "State0", fallOff: undefined, pending: "PENDING", names, fail });
  * machine.cases.map((c) => c.kind); // ["Start", "Wait1", "Wait2"]
  * ```

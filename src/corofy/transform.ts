@@ -108,6 +108,7 @@ export function corofy(source: string, fileName: string): string {
     NoopWaker: undefined,
   };
 
+  const isWait = (node: ts.Node): node is ts.CallExpression => typing.waits.has(node as ts.CallExpression);
   const edits: Edit[] = [];
   const generated: string[] = [];
   marked.coroutines.forEach((site, i) => {
@@ -119,8 +120,7 @@ export function corofy(source: string, fileName: string): string {
     const outputType = site.declaration.type === undefined ? "void" : site.declaration.type.getText(marked.parsed);
     const machine = lower({
       body: declaration.body,
-      sourceFile: typing.sourceFile,
-      isWait: (node): node is ts.CallExpression => typing.waits.has(node as ts.CallExpression),
+      isWait,
       futureType: (wait) => `${api.Future}<${printType(typing.checker.getTypeAtLocation(wait), wait)}>`,
       elementType: (loop) => {
         const init = loop.initializer;
@@ -143,10 +143,9 @@ export function corofy(source: string, fileName: string): string {
       declaration,
       machine,
       checker: typing.checker,
-      sourceFile: typing.sourceFile,
-      isWait: (node): node is ts.CallExpression => typing.waits.has(node as ts.CallExpression),
+      isWait,
       typeOf: (name) => declaredType(typing, name, printType),
-      reserved: new Set(["state", "poll", "drop", "resume", "constructor", ...machine.fields.map((f) => f.name)]),
+      reserved: new Set(["state", "poll", "drop", "resume", "unwind", "constructor", ...machine.fields.map((f) => f.name)]),
       fail,
     });
     const originalStart = Math.min(site.keyword, site.declaration.getStart(marked.parsed));
@@ -166,7 +165,7 @@ export function corofy(source: string, fileName: string): string {
           machine,
           hoisting,
           sourceFile: typing.sourceFile,
-          isWait: (node): node is ts.CallExpression => typing.waits.has(node as ts.CallExpression),
+          isWait,
           names,
           api,
           stateType: classNames[i]!.state,
