@@ -98,3 +98,27 @@ test("the type check is not vacuous: a wrong type in generated code is reported"
   assert.ok(errors.length > 0, "expected a type error");
   assert.ok(errors.some((e) => e.includes("number")), errors.join("\n"));
 });
+
+test("imports: names the file already imports are reused, clashing ones aliased, nothing imported twice", () => {
+  const src = path.join(fixtures, "inline.coro");
+  const out = corofy(
+    [
+      'import { sleep, PENDING as Pending, type Waker as W } from "reactor-executor";',
+      "/** The file's own `Poll`, unrelated to the runtime's. */",
+      "export type Poll = { votes: number };",
+      "export const ballot: Poll = { votes: 0 };",
+      "export const never: W | undefined = undefined;",
+      "export const marker = Pending;",
+      "export coroutine function nap() {",
+      "  wait sleep(1);",
+      "}",
+      "",
+    ].join("\n"),
+    src,
+  );
+  assert.match(out, /^import \{ sleep, PENDING as Pending, type Waker as W, RuntimeError, type Future, type Poll as Poll2 \} from "reactor-executor";$/m);
+  assert.equal(out.match(/from "reactor-executor"/g)?.length, 1);
+  assert.ok(out.includes("poll(waker: W): Poll2<void> {"));
+  assert.ok(out.includes("if (state.future.poll(waker) === Pending) return Pending;"));
+  assert.deepEqual(typeCheck({ "imports_corofied.ts": out }), []);
+});

@@ -14,6 +14,10 @@
  * - a function, class, enum, interface or type declared in the coroutine and used across a wait
  *   point (declare it outside the coroutine, or use a `const` arrow function).
  *
+ * Implementation notes: which declaration a name refers to comes from TypeScript's checker (over
+ * the type-checkable copy of the file), so shadowing, `var` scoping and shorthand properties
+ * (`{ txt }`) resolve exactly as the compiler resolves them.
+ *
  * @module
  */
 import ts from "typescript";
