@@ -16,6 +16,7 @@ import { reactor } from "../runtime/init.js";
 import { Interest, type Source } from "../runtime/reactor.js";
 import type { Waker } from "../runtime/waker.js";
 import * as sys from "../sys/index.js";
+import { deregisterAndClose } from "./close.js";
 import { sleep } from "../time/sleep.js";
 import { TcpStream } from "./tcp-stream.js";
 
@@ -90,11 +91,7 @@ export class TcpListener implements Source {
   close(): void {
     if (!this.open) return;
     this.open = false;
-    try {
-      reactor().deregister(this, this.id);
-    } finally {
-      sys.close(this.fd);
-    }
+    deregisterAndClose(this, this.id);
   }
 }
 

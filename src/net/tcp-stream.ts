@@ -20,6 +20,7 @@ import { reactor } from "../runtime/init.js";
 import { Interest, type Source } from "../runtime/reactor.js";
 import type { Waker } from "../runtime/waker.js";
 import * as sys from "../sys/index.js";
+import { deregisterAndClose } from "./close.js";
 import { ConnectFuture } from "./connect.js";
 
 /**
@@ -114,11 +115,7 @@ export class TcpStream implements Source {
   close(): void {
     if (!this.open) return;
     this.open = false;
-    try {
-      reactor().deregister(this, this.id);
-    } finally {
-      sys.close(this.fd);
-    }
+    deregisterAndClose(this, this.id);
   }
 
   private check(): void {

@@ -1,0 +1,19 @@
+/**
+ * Closing a registered socket, the one way: deregister from the reactor, then close the fd (a
+ * closed fd number is reused at once, by any thread, so the order matters), and close even when
+ * deregistering fails.
+ *
+ * @module
+ */
+import { reactor } from "../runtime/init.js";
+import type { Source } from "../runtime/reactor.js";
+import { close } from "../sys/index.js";
+
+/** Deregisters `source` (registered under `id`), then closes its fd. */
+export function deregisterAndClose(source: Source, id: number): void {
+  try {
+    reactor().deregister(source, id);
+  } finally {
+    close(source.fd);
+  }
+}
