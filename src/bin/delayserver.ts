@@ -9,8 +9,9 @@
  * SIGINT (Ctrl-C) and SIGTERM close the listener and every connection and exit 0; a second signal
  * exits at once.
  *
- * Hidden options, for tests: `--idle-timeout-ms N` (default 5000) and `--header-timeout-ms N`
- * (default 10000).
+ * Hidden options, for tests: `--idle-timeout-ms N` (default 5000), `--header-timeout-ms N`
+ * (default 10000), `--no-defer-accept` (accept connections before their first data even where
+ * `TCP_DEFER_ACCEPT` is available, so that the header timeout counts from the connect).
  *
  * @module
  */
@@ -52,6 +53,7 @@ try {
       help: { type: "boolean", short: "h" },
       "idle-timeout-ms": { type: "string" },
       "header-timeout-ms": { type: "string" },
+      "no-defer-accept": { type: "boolean" },
     },
   });
 } catch (e) {
@@ -107,7 +109,12 @@ REQUESTS:
 }
 `);
 
-const server = new DelayServer(listener, { idleTimeoutMs, headerTimeoutMs, log: quiet ? null : new RequestLog(1) });
+const server = new DelayServer(listener, {
+  idleTimeoutMs,
+  headerTimeoutMs,
+  log: quiet ? null : new RequestLog(1),
+  deferAccept: args.values["no-defer-accept"] !== true,
+});
 const onSignal = (): void => {
   if (server.stopped) process.exit(130); // a second Ctrl-C: do not wait
   server.stop();

@@ -27,13 +27,17 @@
  *   reported through the host and the connection is closed.
  *
  * Implementation notes:
- * - The first poll does no syscall but `epoll_ctl`: it stores the task's waker for reading, then
- *   registers the fd (the reactor's `nextId`, `setWaker`, `register`, in that order). Adding an fd
- *   to epoll reports the readiness it already has, so a request that arrived before the
- *   registration wakes the stored waker like one that arrives after; the read that would almost
- *   always say `EAGAIN` (the request is rarely there yet when the connection is accepted) is
- *   saved. `TcpStream` registers in its constructor, before a waker can be stored, hence the
- *   reactor is used directly here, as a leaf future does.
+ * - Registration with the reactor stores the task's waker for reading first, then registers the
+ *   fd (the reactor's `nextId`, `setWaker`, `register`, in that order). Adding an fd to epoll
+ *   reports the readiness it already has, so a request that arrived before the registration wakes
+ *   the stored waker like one that arrives after, and no read has to follow the registration.
+ *   (`TcpStream` registers in its constructor, before a waker can be stored, hence the reactor is
+ *   used directly here, as a leaf future does.)
+ * - When the request is rarely there yet at accept time (a plain listener), the first poll only
+ *   registers: a read would nearly always say `EAGAIN`. When the listener defers accepts until
+ *   data has arrived (`TCP_DEFER_ACCEPT`, `dataFirst`), the first poll reads at once and registers
+ *   only if the connection has to wait: a `Connection: close` request is then read, answered and
+ *   closed with no `epoll_ctl` and no reactor event at all.
  * - Reads go into one scratch buffer shared by every connection of the thread (polls never
  *   overlap). Complete simple requests are taken from it in place (request-head.ts); anything
  *   else, and everything after it, is copied into the general request parser. Answers due together are written one after
@@ -158,11 +162,15 @@ export class Connection implements Future<void>, Source {
   private drained = false;
   private closed = false;
 
-  /** @param fd - an accepted, non-blocking socket; the connection owns it from now on. */
+  /**
+   * @param fd - an accepted, non-blocking socket; the connection owns it from now on.
+   * @param dataFirst - the listener defers accepts until data arrives: read before registering.
+   */
   constructor(
     readonly fd: number,
     private readonly host: ConnectionHost,
     now: number,
+    private readonly dataFirst = false,
   ) {
     this.headStart = now;
   }
@@ -176,7 +184,7 @@ export class Connection implements Future<void>, Source {
     if (this.closed) pollAfterReady("delay server connection");
     let done: boolean;
     try {
-      if (this.id < 0) {
+      if (this.id < 0 && !this.dataFirst) {
         // The first poll: register, waker first; the first read waits for the first event.
         this.register(waker);
         done = this.wait(waker, performance.now());
@@ -221,9 +229,13 @@ export class Connection implements Future<void>, Source {
         if (reading && !this.drained && (this.queue.length > 0 || this.buffered() > 0)) continue;
       }
       if (reading && this.readWaker !== waker) {
-        // About to wait, with no waker stored for reading: store it, then read once more.
-        this.storeReadWaker(waker);
-        continue;
+        // About to wait with no waker stored for reading. Registering reports what is there
+        // already; a changed waker on a registered fd needs a read after it is stored.
+        if (this.id < 0) this.register(waker);
+        else {
+          this.storeReadWaker(waker);
+          continue;
+        }
       }
       return this.wait(waker, now);
     }
@@ -235,10 +247,12 @@ export class Connection implements Future<void>, Source {
     for (;;) {
       const n = this.read();
       if (n === WOULD_BLOCK) {
-        if (this.readWaker !== waker) {
+        if (this.readWaker !== waker && this.id >= 0) {
           this.storeReadWaker(waker);
           continue; // the retry after storing the waker
         }
+        // Not registered yet: registering (waker first) reports readiness that is already there.
+        if (this.id < 0) this.register(waker);
         this.drained = true;
         return;
       }
@@ -252,12 +266,11 @@ export class Connection implements Future<void>, Source {
       } else {
         const buffered = this.buffered();
         if (buffered === 0 && this.queue.length === 0 && this.answered > 0) this.headStart = now;
-        const chunk = n === IN.length ? IN : IN.subarray(0, n);
         // The fast path reads fresh bytes only while the general parser holds none: order is kept.
-        const taken = buffered === 0 ? this.takeSimple(chunk, now) : 0;
+        const taken = buffered === 0 ? this.takeSimple(n, now) : 0;
         if (taken < n) {
           if (this.noMore) this.lingerClose = true;
-          else this.generalParser().push(taken === 0 ? chunk : chunk.subarray(taken));
+          else this.generalParser().push(IN.subarray(taken, n));
         }
         if (this.buffered() >= READ_CAP) return;
       }
@@ -265,9 +278,9 @@ export class Connection implements Future<void>, Source {
     }
   }
 
-  /** Queues the simple requests at the start of `chunk` (see request-head.ts); returns the bytes they took. */
-  private takeSimple(chunk: Buffer, now: number): number {
-    const text = latin1(chunk, 0, chunk.length);
+  /** Queues the simple requests at the start of `IN[0..n)` (see request-head.ts); returns the bytes they took. */
+  private takeSimple(n: number, now: number): number {
+    const text = latin1(IN, 0, n);
     let pos = 0;
     while (pos < text.length && this.queue.length < MAX_QUEUED) {
       const next = HEAD.parse(text, pos);
@@ -448,6 +461,10 @@ export class Connection implements Future<void>, Source {
       if (n === 0) return true;
       if (n !== WOULD_BLOCK) continue;
       if (this.readWaker === waker) break;
+      if (this.id < 0) {
+        this.register(waker);
+        break;
+      }
       this.storeReadWaker(waker);
     }
     this.arm(waker, this.lingerUntil, now);
@@ -477,6 +494,7 @@ export class Connection implements Future<void>, Source {
   }
 
   private storeWriteWaker(waker: Waker): void {
+    if (this.id < 0) this.register(waker);
     reactor().setWaker(waker, this.id, Interest.WRITABLE);
     this.writeWaker = waker;
   }

@@ -27,6 +27,7 @@ import { PENDING, pollAfterReady, type Future, type Poll } from "../future/futur
 import type { TcpListener } from "../net/tcp-listener.js";
 import { spawn } from "../runtime/executor.js";
 import type { Waker } from "../runtime/waker.js";
+import * as sys from "../sys/index.js";
 import { setNoDelay, WOULD_BLOCK } from "../sys/index.js";
 import { sleep } from "../time/sleep.js";
 import { Connection, type ConnectionHost } from "./connection.js";
@@ -53,6 +54,11 @@ export interface DelayServerOptions {
   log?: RequestLog | null;
   /** Called with failures that are not a client's (bugs, resource errors); default: one line on stderr. */
   onError?: (error: unknown) => void;
+  /**
+   * Ask the kernel to hand over connections only once their first data has arrived
+   * (`TCP_DEFER_ACCEPT`, where the OS layer offers it). Default true.
+   */
+  deferAccept?: boolean;
 }
 
 /**
@@ -81,6 +87,8 @@ export class DelayServer implements Future<void>, ConnectionHost {
   private acceptWaker: Waker | null = null;
   private backoff: Future<void> | null = null;
   private reportedResourceError = false;
+  /** The listener defers accepts until data arrives (see the constructor). */
+  private readonly dataFirst: boolean;
   private stopping = false;
   private done = false;
 
@@ -96,12 +104,22 @@ export class DelayServer implements Future<void>, ConnectionHost {
     // an answer sent while the previous one is unacknowledged (pipelining) waits for the client's
     // delayed ACK, up to 40 ms.
     setNoDelay(listener.fd);
+    // Where the OS layer offers it, accept only once a connection's first data has arrived
+    // (TCP_DEFER_ACCEPT): the request is there at the first read, and a short connection never
+    // needs the reactor. A client that sends nothing is handed over after about a second anyway
+    // (the kernel's first SYN-ACK retransmission), and the header timeout applies from then.
+    this.dataFirst = (options.deferAccept ?? true) && enableDeferAccept(listener.fd);
     this.onError = options.onError ?? ((e) => process.stderr.write(`delayserver: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
   }
 
   /** Connections open right now. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Whether accepts are deferred until a connection's first data (`TCP_DEFER_ACCEPT` is on). */
+  get deferredAccept(): boolean {
+    return this.dataFirst;
   }
 
   /** True once {@link stop} was called. */
@@ -183,7 +201,7 @@ export class DelayServer implements Future<void>, ConnectionHost {
 
   private open(fd: number, now: number): void {
     this.accepted++;
-    const connection = new Connection(fd, this, now);
+    const connection = new Connection(fd, this, now, this.dataFirst);
     this.connections.add(connection);
     connection.handle = spawn(connection);
   }
@@ -198,6 +216,25 @@ export class DelayServer implements Future<void>, ConnectionHost {
       for (const connection of [...this.connections]) connection.abort();
       this.log?.flush();
     }
+  }
+}
+
+/** Seconds a connection may wait for its first data before it is accepted without: the shortest, 1. */
+const DEFER_ACCEPT_S = 1;
+
+/**
+ * Turns on `TCP_DEFER_ACCEPT` through the OS layer's `setDeferAccept` when it has one (Linux);
+ * returns whether it is on. Looked up by name so that the server runs unchanged on an OS layer
+ * without it.
+ */
+function enableDeferAccept(fd: number): boolean {
+  const setDeferAccept = (sys as unknown as Record<string, unknown>)["setDeferAccept"];
+  if (typeof setDeferAccept !== "function") return false;
+  try {
+    (setDeferAccept as (fd: number, seconds: number) => void)(fd, DEFER_ACCEPT_S);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -33,10 +33,23 @@ const REASON: Readonly<Record<number, string>> = {
 };
 
 const OK_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ";
-const KEEP_ALIVE = "\r\nConnection: keep-alive\r\nDate: ";
-const CLOSE = "\r\nConnection: close\r\nDate: ";
 /** The head without the status line's reason and the numbers: an upper bound for {@link responseBound}. */
 const HEAD_BOUND = 256;
+
+/** The head's tail (`Connection`, `Date`, the empty line), rebuilt when the date changes (once a second). */
+let tailDate = "";
+let keepAliveTail = "";
+let closeTail = "";
+
+function tail(keepAlive: boolean): string {
+  const date = httpDate(); // the same string object all second long
+  if (date !== tailDate) {
+    tailDate = date;
+    keepAliveTail = `\r\nConnection: keep-alive\r\nDate: ${date}\r\n\r\n`;
+    closeTail = `\r\nConnection: close\r\nDate: ${date}\r\n\r\n`;
+  }
+  return keepAlive ? keepAliveTail : closeTail;
+}
 
 /** `Buffer`'s direct writers (undocumented, present since Node 0.x): `write(s, off, enc)` minus the argument parsing. */
 interface FastWrites {
@@ -72,17 +85,17 @@ export function responseBound(body: string): number {
 export function writeResponse(buf: Buffer, off: number, status: number, body: string, keepAlive: boolean): number {
   if (buf.length - off < responseBound(body)) return -1;
   const fast = buf as Buffer & FastWrites;
-  // Most bodies are ASCII: then the length in bytes is the length in chars, and no count is needed.
-  const length = isAscii(body) ? body.length : Buffer.byteLength(body, "utf8");
-  let head: string;
-  if (status === 200) head = OK_HEAD + length + (keepAlive ? KEEP_ALIVE : CLOSE) + httpDate() + "\r\n\r\n";
-  else {
-    head =
-      `HTTP/1.1 ${status} ${REASON[status] ?? ""}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${length}` +
-      (keepAlive ? KEEP_ALIVE : CLOSE) +
-      httpDate() +
-      (status === 405 ? "\r\nAllow: GET\r\n\r\n" : "\r\n\r\n");
+  if (status === 200 && isAscii(body)) {
+    // The common case in one latin1 write: ASCII is its own UTF-8, one byte per char.
+    const message = OK_HEAD + body.length + tail(keepAlive) + body;
+    return off + fast.latin1Write(message, off, message.length);
   }
+  const length = Buffer.byteLength(body, "utf8");
+  const head =
+    status === 200
+      ? OK_HEAD + length + tail(keepAlive)
+      : `HTTP/1.1 ${status} ${REASON[status] ?? ""}\r\n${status === 405 ? "Allow: GET\r\n" : ""}Content-Type: text/plain; charset=utf-8\r\n` +
+        `Content-Length: ${length}${tail(keepAlive)}`;
   off += fast.latin1Write(head, off, head.length);
   if (length > 0) off += fast.utf8Write(body, off, length);
   return off;
