@@ -4,12 +4,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import net from "node:net";
+import { readdirSync, readFileSync } from "node:fs";
 import { DELAYSERVER_BIN, exchange, get, startDelayServer } from "./util/delay-server.js";
 
-test("SIGINT with connections open (waiting, idle, silent) exits 0 promptly and closes them", async () => {
+test("SIGINT with connections open (waiting, idle, silent) exits 0 promptly and closes them", async (t) => {
   // Accepts not deferred, so that the silent client is a connection the server has (a deferred
   // one is still the kernel's, and is dropped without a word when the listener closes).
   const server = await startDelayServer({ quiet: false, args: ["--no-defer-accept"] });
+  t.after(() => server.stop("SIGKILL"));
   const waiting = exchange(server.port, ["GET /60000/long HTTP/1.1\r\nHost: x\r\n\r\n"], { timeoutMs: 10_000 });
   const silent = exchange(server.port, [], { timeoutMs: 10_000 });
   const idle = exchange(server.port, ["GET /0/idle HTTP/1.1\r\nHost: x\r\n\r\n"], { timeoutMs: 10_000 });
@@ -30,8 +32,9 @@ test("SIGINT with connections open (waiting, idle, silent) exits 0 promptly and 
   assert.equal(server.stderr(), "");
 });
 
-test("SIGTERM exits 0 too, and the request log is flushed before exit", async () => {
+test("SIGTERM exits 0 too, and the request log is flushed before exit", async (t) => {
   const server = await startDelayServer({ quiet: false });
+  t.after(() => server.stop("SIGKILL"));
   for (let i = 0; i < 50; i++) await get(`${server.url}/0/flushed${i}`);
   const stopped = await server.stop("SIGTERM");
   assert.equal(stopped.code, 0);
@@ -40,8 +43,9 @@ test("SIGTERM exits 0 too, and the request log is flushed before exit", async ()
   assert.equal(lines[49], "#50 - 0ms: flushed49");
 });
 
-test("--quiet logs no request line but still prints the address", async () => {
+test("--quiet logs no request line but still prints the address", async (t) => {
   const server = await startDelayServer({ quiet: true });
+  t.after(() => server.stop("SIGKILL"));
   assert.equal((await get(`${server.url}/0/shh`)).body, "shh");
   await new Promise((r) => setTimeout(r, 100));
   assert.equal((await server.stop()).code, 0);
@@ -55,6 +59,7 @@ test("IPv6 and localhost hosts", async (t) => {
   if (v6 instanceof Error) {
     t.diagnostic(`no IPv6 here: ${v6.message.split("\n")[0]}`);
   } else {
+    t.after(() => v6.stop("SIGKILL"));
     assert.equal(v6.host, "::1");
     const body = await new Promise<string>((resolve, reject) => {
       const s = net.connect({ port: v6.port, host: "::1" });
@@ -68,6 +73,7 @@ test("IPv6 and localhost hosts", async (t) => {
     assert.equal((await v6.stop()).code, 0);
   }
   const local = await startDelayServer({ host: "localhost" });
+  t.after(() => local.stop("SIGKILL"));
   assert.equal(local.host, "127.0.0.1");
   assert.equal((await get(`${local.url}/0/local`)).body, "local");
   assert.equal((await local.stop()).code, 0);
@@ -84,8 +90,9 @@ test("bad arguments exit 2 with the usage; --help exits 0", () => {
   assert.match(help.stdout, /usage: delayserver/);
 });
 
-test("a port in use is a clear error and exit 1", async () => {
+test("a port in use is a clear error and exit 1", async (t) => {
   const server = await startDelayServer();
+  t.after(() => server.stop("SIGKILL"));
   try {
     const r = spawnSync(process.execPath, [DELAYSERVER_BIN, "127.0.0.1", "--port", String(server.port)], { encoding: "utf8", timeout: 10_000 });
     assert.equal(r.status, 1);
@@ -94,3 +101,39 @@ test("a port in use is a clear error and exit 1", async () => {
     await server.stop();
   }
 });
+
+test("out of fds: EMFILE is reported once, the accept loop does not spin, the backlog is served once fds free up", async (t) => {
+  const server = await startDelayServer({ quiet: false, fdLimit: 64, args: ["--no-defer-accept"] });
+  t.after(() => server.stop("SIGKILL"));
+  const free = 64 - readdirSync(`/proc/${server.pid}/fd`).length;
+  const n = free + 20; // 20 more than the server can hold
+  const clients = Array.from({ length: n }, (_, i) => {
+    const s = net.connect({ port: server.port, host: "127.0.0.1" });
+    s.on("error", () => {});
+    s.write(`GET /60000/c${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    return s;
+  });
+  const until = performance.now() + 5_000;
+  while (!server.stderr().includes("EMFILE") && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 200));
+  const cpu0 = cpuTicks(server.pid);
+  await new Promise((r) => setTimeout(r, 1_000));
+  const busy = cpuTicks(server.pid) - cpu0;
+  assert.ok(busy < 30, `the server used ${busy} ticks (of 100) in one second while out of fds: it must not spin`);
+  const stderr = server.stderr();
+  assert.equal(stderr.match(/EMFILE/g)?.length, 1, `EMFILE reported once:\n${stderr}`);
+  const logged = (): number => (server.stdout().match(/^#\d+ - 60000ms: c\d+$/gm) ?? []).length;
+  assert.ok(logged() < n, `not all ${n} accepted while out of fds (${logged()})`);
+  // Free fds: the ones still queued are accepted within the retry interval.
+  for (const s of clients.slice(0, 30)) s.destroy();
+  const deadline = performance.now() + 3_000;
+  while (logged() < n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(logged(), n, "every queued connection was accepted and its request read");
+  for (const s of clients) s.destroy();
+  assert.equal((await server.stop()).code, 0);
+});
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, all threads
+}

@@ -159,25 +159,23 @@ test("1,000 connections at once, each waiting 500 ms, are all answered in about 
 
 test("with the default listener (deferred accepts where the OS layer has them) a silent client is dropped too", async (t) => {
   const plain = await startDelayServer({ headerTimeoutMs: HEADER_TIMEOUT_MS });
-  try {
-    const base = plain.socketCount();
-    const silent = exchange(plain.port, [], { timeoutMs: 8_000 });
-    await new Promise((r) => setTimeout(r, 200));
-    // Deferred: the kernel holds the connection until data comes (or about a second passes), so
-    // the server has no fd for it yet; not deferred: it has one at once.
-    const deferred = plain.socketCount() === base;
-    t.diagnostic(deferred ? "accepts are deferred (TCP_DEFER_ACCEPT)" : "accepts are not deferred");
-    const r = await silent;
-    assert.notEqual(r.ended, "timeout", "the silent client was dropped");
-    assert.equal(r.text, "");
-    const bound = deferred ? 3_000 + HEADER_TIMEOUT_MS + 1_000 : HEADER_TIMEOUT_MS + 1_000;
-    assert.ok(r.ms >= HEADER_TIMEOUT_MS - 5 && r.ms < bound, `dropped after ${r.ms.toFixed(0)} ms`);
-    assert.ok(await eventually(() => plain.socketCount() === base, 1_000));
-    // A client that sends at once is served at once either way.
-    const t0 = performance.now();
-    assert.equal((await get(`${plain.url}/0/prompt`)).body, "prompt");
-    assert.ok(performance.now() - t0 < 300);
-  } finally {
-    assert.equal((await plain.stop()).code, 0);
-  }
+  t.after(() => plain.stop("SIGKILL"));
+  const base = plain.socketCount();
+  const silent = exchange(plain.port, [], { timeoutMs: 8_000 });
+  await new Promise((r) => setTimeout(r, 200));
+  // Deferred: the kernel holds the connection until data comes (or about a second passes), so
+  // the server has no fd for it yet; not deferred: it has one at once.
+  const deferred = plain.socketCount() === base;
+  t.diagnostic(deferred ? "accepts are deferred (TCP_DEFER_ACCEPT)" : "accepts are not deferred");
+  const r = await silent;
+  assert.notEqual(r.ended, "timeout", "the silent client was dropped");
+  assert.equal(r.text, "");
+  const bound = deferred ? 3_000 + HEADER_TIMEOUT_MS + 1_000 : HEADER_TIMEOUT_MS + 1_000;
+  assert.ok(r.ms >= HEADER_TIMEOUT_MS - 5 && r.ms < bound, `dropped after ${r.ms.toFixed(0)} ms`);
+  assert.ok(await eventually(() => plain.socketCount() === base, 1_000));
+  // A client that sends at once is served at once either way.
+  const t0 = performance.now();
+  assert.equal((await get(`${plain.url}/0/prompt`)).body, "prompt");
+  assert.ok(performance.now() - t0 < 300);
+  assert.equal((await plain.stop()).code, 0);
 });

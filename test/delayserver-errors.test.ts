@@ -27,16 +27,14 @@ test("400 for a delay that is not a whole number in 0..3600000", async () => {
   }
 });
 
-test("3600000 (one hour) is accepted: its log line appears, the request is pending", async () => {
+test("3600000 (one hour) is accepted: its log line appears, the request is pending", async (t) => {
   // The shared server is quiet; a logging one shows that the request was accepted.
   const logging = await startDelayServer({ quiet: false });
-  try {
-    const r = exchange(logging.port, [request("/3600000/an-hour")], { timeoutMs: 300 });
-    await logging.waitForOutput(/^#1 - 3600000ms: an-hour$/m);
-    assert.equal((await r).ended, "timeout", "no answer for an hour");
-  } finally {
-    assert.equal((await logging.stop()).code, 0);
-  }
+  t.after(() => logging.stop("SIGKILL"));
+  const r = exchange(logging.port, [request("/3600000/an-hour")], { timeoutMs: 300 });
+  await logging.waitForOutput(/^#1 - 3600000ms: an-hour$/m);
+  assert.equal((await r).ended, "timeout", "no answer for an hour");
+  assert.equal((await logging.stop()).code, 0);
 });
 
 test("400 for a broken percent-escape or bytes that are not UTF-8", async () => {

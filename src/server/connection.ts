@@ -40,13 +40,13 @@
  *   closed with no `epoll_ctl` and no reactor event at all.
  * - Reads go into one scratch buffer shared by every connection of the thread (polls never
  *   overlap). Complete simple requests are taken from it in place (request-head.ts); anything
- *   else, and everything after it, is copied into the general request parser. Answers due together are written one after
- *   the other into a shared output buffer and sent with one `send`. Only bytes the kernel did not
- *   take are copied into a buffer of the connection's own.
- * - Edge-triggered readiness: once registered, the task's waker is stored for a direction once and stays stored (the reactor keeps it until it is replaced
- *   or the source deregistered). After that, every edge wakes the task, so a read or send that
- *   returns `EAGAIN` can return `PENDING` at once, without the store-then-retry a changed waker
- *   needs.
+ *   else, and everything after it, is copied into the general request parser. Answers due
+ *   together are written one after the other into a shared output buffer and sent with one
+ *   `send`. Only bytes the kernel did not take are copied into a buffer of the connection's own.
+ * - Edge-triggered readiness: once registered, the task's waker is stored for a direction once and
+ *   stays stored (the reactor keeps it until it is replaced or the source deregistered). After
+ *   that, every edge wakes the task, so a read or send that returns `EAGAIN` can return `PENDING`
+ *   at once, without the store-then-retry a changed waker needs.
  * - Reads stop at a short read (fewer bytes than asked: the socket held no more at that moment,
  *   and any byte that arrives later raises a new edge), saving the `read` that would only say
  *   `EAGAIN` (a third of the syscalls of a keep-alive request). The exception is the peer's FIN:

@@ -37,6 +37,8 @@ export interface DelayServerStartOptions {
   startTimeoutMs?: number;
   /** CPU list for `taskset -c` (benchmarks), if any. */
   cpus?: string;
+  /** Run under `ulimit -n fdLimit` (through bash), to test running out of fds. */
+  fdLimit?: number;
 }
 
 /** A running delay server child. */
@@ -85,10 +87,11 @@ export function startDelayServer(options: DelayServerStartOptions = {}): Promise
   if (options.idleTimeoutMs !== undefined) args.push("--idle-timeout-ms", String(options.idleTimeoutMs));
   if (options.headerTimeoutMs !== undefined) args.push("--header-timeout-ms", String(options.headerTimeoutMs));
   args.push(...(options.args ?? []));
-  const child =
-    options.cpus === undefined
-      ? spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
-      : spawn("taskset", ["-c", options.cpus, process.execPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let command = [process.execPath, ...args];
+  if (options.cpus !== undefined) command = ["taskset", "-c", options.cpus, ...command];
+  // `exec` keeps one process: the child's pid is node's (taskset execs too).
+  if (options.fdLimit !== undefined) command = ["bash", "-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "bash", ...command];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
   let out = "";
   let err = "";
@@ -140,7 +143,6 @@ export function startDelayServer(options: DelayServerStartOptions = {}): Promise
     (m) => {
       const port = Number(m[2]);
       const hostPart = m[1]!;
-      // taskset execs node in place: the pid is node's either way.
       const pid = child.pid!;
       return {
         child,
