@@ -4,8 +4,9 @@
  * - {@link startDelayServer} starts `node dist/src/bin/delayserver.js 127.0.0.1 --port 0 ...`,
  *   reads the bound port from its `Listening on http://...` line, and returns a handle with the
  *   output seen so far, `waitForOutput`, the server's open sockets (from /proc/<pid>/fd) and
- *   `stop()` (SIGINT by default, then the exit code). The child is killed if this process exits
- *   first, so a failed test never leaves a server behind.
+ *   `stop()` (SIGINT by default, then the exit code). The child does not keep this process alive
+ *   and is killed when this process exits, so a failed test neither hangs nor leaves a server
+ *   behind.
  * - {@link exchange} sends raw bytes on a fresh TCP connection and collects what comes back until
  *   the server closes or a time limit: for malformed requests, pipelining and close semantics that
  *   `node:http` would hide or refuse to send.
@@ -93,6 +94,11 @@ export function startDelayServer(options: DelayServerStartOptions = {}): Promise
   if (options.fdLimit !== undefined) command = ["bash", "-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "bash", ...command];
   const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
+  // The child and its pipes do not keep this process alive: a test that fails with a server
+  // still running must not hang its file (the exit handler above kills the server then).
+  child.unref();
+  (child.stdout as unknown as { unref(): void }).unref();
+  (child.stderr as unknown as { unref(): void }).unref();
   let out = "";
   let err = "";
   const watchers = new Set<() => void>();
