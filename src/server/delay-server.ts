@@ -28,7 +28,6 @@ import type { TcpListener } from "../net/tcp-listener.js";
 import { spawn } from "../runtime/executor.js";
 import type { Waker } from "../runtime/waker.js";
 import * as sys from "../sys/index.js";
-import { setNoDelay, WOULD_BLOCK } from "../sys/index.js";
 import { sleep } from "../time/sleep.js";
 import { Connection, type ConnectionHost } from "./connection.js";
 import type { RequestLog } from "./request-log.js";
@@ -103,7 +102,7 @@ export class DelayServer implements Future<void>, ConnectionHost {
     // TCP options into each child): one setsockopt here instead of one per connection. Without it,
     // an answer sent while the previous one is unacknowledged (pipelining) waits for the client's
     // delayed ACK, up to 40 ms.
-    setNoDelay(listener.fd);
+    sys.setNoDelay(listener.fd);
     // Where the OS layer offers it, accept only once a connection's first data has arrived
     // (TCP_DEFER_ACCEPT): the request is there at the first read, and a short connection never
     // needs the reactor. A client that sends nothing is handed over after about a second anyway
@@ -163,7 +162,7 @@ export class DelayServer implements Future<void>, ConnectionHost {
         }
         continue;
       }
-      if (fd === WOULD_BLOCK) {
+      if (fd === sys.WOULD_BLOCK) {
         if (this.acceptWaker !== waker) {
           // A new waker: store it, then try once more (a connection may have come in between).
           this.listener.waitAcceptable(waker);
