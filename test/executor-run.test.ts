@@ -88,3 +88,26 @@ test("two runs on one thread interleave", async () => {
   const b = new Executor({ name: "b" }).run(joinAll([map(sleep(10), () => "b")]));
   assert.deepEqual(await Promise.all([a, b]), [["a"], ["b"]]);
 });
+
+test("run does not grow the heap per park (a long-running server parks millions of times)", async () => {
+  const r = await runModule(
+    `
+    import { Executor, coroutine, wait, fromPromise } from "reactor-executor";
+    const heap = [];
+    await new Executor().run(coroutine(function* () {
+      for (let round = 0; round < 3; round++) {
+        // Each wait parks the executor until the Promise settles.
+        for (let i = 0; i < 40000; i++) yield* wait(fromPromise(Promise.resolve(i)));
+        globalThis.gc();
+        heap.push(process.memoryUsage().heapUsed);
+      }
+    }));
+    console.log(JSON.stringify(heap));
+    `,
+    { timeoutMs: 60_000, shell: "true", env: { NODE_OPTIONS: "--expose-gc" } },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const heap = JSON.parse(r.stdout) as number[];
+  // 80,000 more parks; the old per-park leak was ~310 bytes each (~25 MB here).
+  assert.ok(heap[2]! - heap[0]! < 4_000_000, `heap grew ${heap[2]! - heap[0]!} bytes over 80,000 parks`);
+});

@@ -22,7 +22,7 @@ const RESPONSE_OWN = new Set(["content-type", "content-length", "connection", "d
 const TEXT_PLAIN = "text/plain; charset=utf-8";
 
 /** Reason phrases (RFC 9110 §15) of the statuses this runtime sends or meets most. */
-const STATUS_TEXT: Readonly<Record<number, string>> = {
+export const STATUS_TEXT: Readonly<Record<number, string>> = {
   100: "Continue",
   101: "Switching Protocols",
   200: "OK",

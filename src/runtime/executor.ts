@@ -161,13 +161,12 @@ export class Executor {
     setCurrentExecutor(null);
     const keepAlive = setInterval(() => {}, 0x7fffffff);
     keepAlive.unref();
+    // The reject of the park in progress: Node's `beforeExit` while parked means no callback is
+    // left that could wake us. One per park, not one promise raced for the whole run: a race
+    // against a promise that never settles leaves a reaction on it per park (a leak in servers).
     let deadlocked: ((e: Error) => void) | null = null;
-    const deadlock = new Promise<never>((_, reject) => {
-      deadlocked = reject;
-    });
-    deadlock.catch(() => {});
     const onBeforeExit = (): void => {
-      if (this.parkedAsync) deadlocked!(this.deadlock());
+      if (this.parkedAsync && deadlocked !== null) deadlocked(this.deadlock());
     };
     process.on("beforeExit", onBeforeExit);
     try {
@@ -200,8 +199,12 @@ export class Executor {
         if (known) keepAlive.ref();
         this.parkedAsync = true;
         try {
-          await Promise.race([parked, deadlock]);
+          await new Promise<void>((resolve, reject) => {
+            deadlocked = reject;
+            parked.then(resolve, reject);
+          });
         } finally {
+          deadlocked = null;
           this.parkedAsync = false;
           keepAlive.unref();
         }

@@ -221,16 +221,10 @@ export class DelayServer implements Future<void>, ConnectionHost {
 /** Seconds a connection may wait for its first data before it is accepted without: the shortest, 1. */
 const DEFER_ACCEPT_S = 1;
 
-/**
- * Turns on `TCP_DEFER_ACCEPT` through the OS layer's `setDeferAccept` when it has one (Linux);
- * returns whether it is on. Looked up by name so that the server runs unchanged on an OS layer
- * without it.
- */
+/** Turns on `TCP_DEFER_ACCEPT` (Linux); returns whether it is on (a kernel without it says ENOPROTOOPT). */
 function enableDeferAccept(fd: number): boolean {
-  const setDeferAccept = (sys as unknown as Record<string, unknown>)["setDeferAccept"];
-  if (typeof setDeferAccept !== "function") return false;
   try {
-    (setDeferAccept as (fd: number, seconds: number) => void)(fd, DEFER_ACCEPT_S);
+    sys.setDeferAccept(fd, DEFER_ACCEPT_S);
     return true;
   } catch {
     return false;

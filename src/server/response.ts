@@ -7,7 +7,7 @@
  * from a short list, a number, a cached date), so the head is one string written with Buffer's
  * latin1 writer and the body with its UTF-8 writer, into memory the connection reuses. At tens of
  * thousands of responses a second the allocation and the checks are a measurable share of the
- * work (see the W7 figures in the delay server's notes).
+ * work (W7 in the README's performance table).
  *
  * Contract: {@link writeResponse} writes a complete HTTP/1.1 response (`Content-Type: text/plain;
  * charset=utf-8`, `Content-Length`, `Connection`, `Date`; `Allow: GET` on a 405) at `buf[off..]`
@@ -16,21 +16,7 @@
  *
  * @module
  */
-import { httpDate } from "../http/serialize.js";
-
-/** The reason phrases of the statuses the delay server sends (RFC 9110 §15). */
-const REASON: Readonly<Record<number, string>> = {
-  200: "OK",
-  400: "Bad Request",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  413: "Content Too Large",
-  414: "URI Too Long",
-  431: "Request Header Fields Too Large",
-  500: "Internal Server Error",
-  505: "HTTP Version Not Supported",
-};
+import { httpDate, STATUS_TEXT } from "../http/serialize.js";
 
 const OK_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ";
 /** The head without the status line's reason and the numbers: an upper bound for {@link responseBound}. */
@@ -94,7 +80,7 @@ export function writeResponse(buf: Buffer, off: number, status: number, body: st
   const head =
     status === 200
       ? OK_HEAD + length + tail(keepAlive)
-      : `HTTP/1.1 ${status} ${REASON[status] ?? ""}\r\n${status === 405 ? "Allow: GET\r\n" : ""}Content-Type: text/plain; charset=utf-8\r\n` +
+      : `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\n${status === 405 ? "Allow: GET\r\n" : ""}Content-Type: text/plain; charset=utf-8\r\n` +
         `Content-Length: ${length}${tail(keepAlive)}`;
   off += fast.latin1Write(head, off, head.length);
   if (length > 0) off += fast.utf8Write(body, off, length);

@@ -69,6 +69,7 @@ export {
   SHUT_RDWR,
   SHUT_WR,
   setNoDelay,
+  setDeferAccept,
   setReuseAddress,
   shutdown,
   socket,
