@@ -8,7 +8,7 @@
  */
 import { EpollEvents, epollWait } from "../sys/index.js";
 import type { IoDriver } from "./executor.js";
-import { SHUTDOWN_TOKEN, type TokenTable } from "./token-table.js";
+import type { TokenTable } from "./token-table.js";
 
 export class InlineDriver implements IoDriver {
   private readonly events = new EpollEvents(1024);
@@ -18,11 +18,7 @@ export class InlineDriver implements IoDriver {
   turn(timeoutMs: number): void {
     // epoll_wait counts whole milliseconds: round up, so a timer is never woken for early.
     const t = timeoutMs === Infinity ? -1 : Math.ceil(timeoutMs);
-    const events = this.events;
-    const n = epollWait(this.table.epfd, events, t);
-    for (let i = 0; i < n; i++) {
-      const token = events.lo(i);
-      if (token !== SHUTDOWN_TOKEN) this.table.dispatch(events.events(i), token, events.hi(i));
-    }
+    // The shutdown eventfd only concerns the reactor thread, which this mode does not have.
+    this.table.dispatchEvents(this.events, epollWait(this.table.epfd, this.events, t));
   }
 }

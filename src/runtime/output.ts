@@ -7,9 +7,13 @@
  */
 import { writeSync } from "node:fs";
 
-/** Writes `text` + newline to `fd` (1 = stdout, 2 = stderr) now, retrying `EAGAIN` on a non-blocking pipe. */
+/** Writes `text` + newline to `fd` (1 = stdout, 2 = stderr) now. */
 export function writeLine(fd: number, text: string): void {
-  const bytes = Buffer.from(text + "\n", "utf8");
+  writeAllSync(fd, Buffer.from(text + "\n", "utf8"));
+}
+
+/** Writes all of `bytes` to `fd` now, waiting 1 ms and retrying on `EAGAIN` (a non-blocking pipe that is full). */
+export function writeAllSync(fd: number, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) {
     try {

@@ -15,7 +15,7 @@ import { setPriority } from "node:os";
 import { workerData } from "node:worker_threads";
 import { EpollEvents, epollWait } from "../sys/index.js";
 import { attachWakeHub } from "./wake-hub.js";
-import { SHUTDOWN_TOKEN, TokenTable } from "./token-table.js";
+import { TokenTable } from "./token-table.js";
 
 interface ReactorThreadData {
   hub: SharedArrayBuffer;
@@ -40,13 +40,8 @@ try {
 
 table.markStarted();
 try {
-  loop: for (;;) {
-    const n = epollWait(table.epfd, events, -1);
-    for (let i = 0; i < n; i++) {
-      const token = events.lo(i);
-      if (token === SHUTDOWN_TOKEN) break loop;
-      table.dispatch(events.events(i), token, events.hi(i));
-    }
+  while (!table.dispatchEvents(events, epollWait(table.epfd, events, -1))) {
+    // each turn: wait on epoll, wake whoever the events belong to, until the shutdown eventfd
   }
 } finally {
   table.markStopped();

@@ -12,12 +12,12 @@
  * @module
  */
 import { Console } from "node:console";
-import { writeSync } from "node:fs";
 import { Writable } from "node:stream";
 import { workerData } from "node:worker_threads";
 import { attachWakeHub, wakeRef } from "./wake-hub.js";
 import { attachReactor } from "./init.js";
 import { Executor } from "./executor.js";
+import { writeAllSync } from "./output.js";
 import { ThreadOutcome } from "./thread-outcome.js";
 import type { Future } from "../future/future.js";
 
@@ -35,13 +35,10 @@ interface ThreadData {
 function syncStream(fd: number): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      let off = 0;
-      while (off < chunk.length) {
-        try {
-          off += writeSync(fd, chunk, off);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return callback(e as Error);
-        }
+      try {
+        writeAllSync(fd, chunk);
+      } catch (e) {
+        return callback(e as Error);
       }
       callback();
     },

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../sys/index.js";
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, type EpollEvents } from "../sys/index.js";
 import { wakeRef } from "./wake-hub.js";
 
 /** Sources that can be registered at once, all threads together. */
@@ -104,6 +104,20 @@ export class TokenTable {
       const w = Atomics.load(this.words, at + 2);
       if (w !== 0) wakeRef(w - 1);
     }
+  }
+
+  /**
+   * Dispatches the first `n` events of `events` (what one `epoll_wait` returned); returns true if
+   * the shutdown eventfd was among them. Used by the reactor thread and the inline driver alike.
+   */
+  dispatchEvents(events: EpollEvents, n: number): boolean {
+    let shutdown = false;
+    for (let i = 0; i < n; i++) {
+      const token = events.lo(i);
+      if (token === SHUTDOWN_TOKEN) shutdown = true;
+      else this.dispatch(events.events(i), token, events.hi(i));
+    }
+    return shutdown;
   }
 
   markStarted(): void {
