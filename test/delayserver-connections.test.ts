@@ -101,7 +101,12 @@ test("a silent client does not delay others and is dropped after the header time
     ["slowloris", loris],
   ] as const) {
     const r = await p;
-    assert.equal(r.ended, "end", `${name}: dropped by the server`);
+    // The slowloris is still sending when it is dropped: a byte that arrives just before the close
+    // makes the kernel answer with a reset instead of a FIN (and so does one sent after it). The
+    // server does not linger for a client that timed out, so both are right for it; the others
+    // have sent nothing more, so theirs is always a FIN.
+    const endings = name === "slowloris" ? ["end", "reset"] : ["end"];
+    assert.ok(endings.includes(r.ended), `${name}: dropped by the server (${r.ended})`);
     assert.equal(r.text, "", `${name}: no answer`);
     assert.ok(r.ms >= HEADER_TIMEOUT_MS - 5 && r.ms < HEADER_TIMEOUT_MS + 1_000, `${name}: dropped after ${r.ms.toFixed(0)} ms`);
   }
