@@ -8,22 +8,29 @@
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { requireExecutor } from "../runtime/context.js";
 import type { Executor } from "../runtime/executor.js";
-import type { Waker } from "../runtime/waker.js";
+import { NoopWaker, type Waker } from "../runtime/waker.js";
 import { TimerEntry } from "./timer-heap.js";
 
-class Sleep implements Future<void> {
-  private entry: TimerEntry | null = null;
-  private executor: Executor | null = null;
-  private done = false;
+/** The waker slot of a sleep not polled yet. */
+const NOBODY = new NoopWaker();
 
-  constructor(private readonly ms: number) {}
+/**
+ * The sleep is its own timer-heap entry: one object per sleep instead of two, which counts when
+ * 100,000 of them are pending. `deadline` also tells the state: NaN until the first poll, then the
+ * due time, and -Infinity once the sleep has completed.
+ */
+class Sleep extends TimerEntry implements Future<void> {
+  private executor: Executor | null = null;
+
+  constructor(private readonly ms: number) {
+    super(NaN, NOBODY);
+  }
 
   poll(waker: Waker): Poll<void> {
-    if (this.done) pollAfterReady("sleep()");
-    const entry = this.entry;
-    if (entry === null) {
+    const deadline = this.deadline;
+    if (deadline !== deadline) {
       if (!(this.ms > 0)) {
-        this.done = true;
+        this.deadline = -Infinity;
         return undefined;
       }
       const ex = requireExecutor("sleep()");
@@ -31,24 +38,26 @@ class Sleep implements Future<void> {
       // Deadlines fall on whole milliseconds of the clock, rounded up (never early), as tokio's
       // wheel and Node's timers do: sleeps that end within the same millisecond fire together,
       // after one park, instead of one park each.
-      this.entry = new TimerEntry(Math.ceil(performance.now() + this.ms), waker);
-      ex.timers.insert(this.entry);
+      this.deadline = Math.ceil(performance.now() + this.ms);
+      this.waker = waker;
+      ex.timers.insert(this);
       return PENDING;
     }
+    if (deadline === -Infinity) pollAfterReady("sleep()");
     // A fired entry has left the heap; an unfired one may be due already (a poll that came early
     // for another reason, or a late budget check).
-    if (entry.index < 0 || entry.deadline <= performance.now()) {
+    if (this.index < 0 || deadline <= performance.now()) {
       this.drop();
-      this.done = true;
+      this.deadline = -Infinity;
+      this.waker = NOBODY;
       return undefined;
     }
-    entry.waker = waker;
+    this.waker = waker;
     return PENDING;
   }
 
   drop(): void {
-    const entry = this.entry;
-    if (entry !== null && entry.index >= 0) this.executor!.timers.remove(entry);
+    if (this.index >= 0) this.executor!.timers.remove(this);
   }
 }
 
