@@ -23,8 +23,8 @@
  * hidden class) on its first call, so a `function* () {}` written inside a loop costs ~500 bytes
  * more per coroutine than calling one declared outside it.
  *
- * Implementation notes: `wait(f)` yields `f` itself to the driver, so one `yield*` costs a tiny
- * iterator, not a promise; the driver loops while awaited futures are ready, so a chain of ready
+ * Implementation notes: `wait(f)` yields `f` itself to the driver, so one `yield*` costs one tiny
+ * object, not a promise; the driver loops while awaited futures are ready, so a chain of ready
  * futures runs in one poll.
  *
  * @module
@@ -105,18 +105,27 @@ class Coroutine<T> implements Future<T> {
   }
 }
 
+/**
+ * The iterator `yield*` drives for one `wait(f)`. It is also its own iterator result (`done`,
+ * `value`): `yield*` hands the inner result object through to the driver unchanged, and the driver
+ * reads it at once, so one object per wait does instead of three.
+ */
 class WaitOnce<T> implements Iterator<Future<unknown>, T, unknown>, Iterable<Future<unknown>, T, unknown> {
+  done = false;
+  value: unknown;
   private yielded = false;
-  constructor(private readonly future: Future<T>) {}
+  constructor(future: Future<T>) {
+    this.value = future;
+  }
   [Symbol.iterator](): this {
     return this;
   }
   next(value?: unknown): IteratorResult<Future<unknown>, T> {
-    if (!this.yielded) {
-      this.yielded = true;
-      return { done: false, value: this.future };
-    }
-    return { done: true, value: value as T };
+    if (this.yielded) {
+      this.done = true;
+      this.value = value;
+    } else this.yielded = true;
+    return this as IteratorResult<Future<unknown>, T>;
   }
   // The driver throws an awaited future's error into the generator; `yield*` forwards it here, and
   // rethrowing makes it surface at the `wait` line, where the user's try/catch sees it.
@@ -124,7 +133,9 @@ class WaitOnce<T> implements Iterator<Future<unknown>, T, unknown>, Iterable<Fut
     throw error;
   }
   return(value?: unknown): IteratorResult<Future<unknown>, T> {
-    return { done: true, value: value as T };
+    this.done = true;
+    this.value = value;
+    return this as IteratorResult<Future<unknown>, T>;
   }
 }
 
