@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Executor, coroutine, wait, exportWaker, PENDING, type Future, type Poll, type Waker } from "reactor-executor";
-import { TokenTable } from "../src/runtime/token-table.js";
-import { EPOLLIN, EPOLLOUT, EPOLLHUP } from "../src/sys/index.js";
+import { TokenTable, READABLE, WRITABLE, ERROR, HANGUP, READ_CLOSED } from "../src/runtime/token-table.js";
+import { EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR, EPOLLRDHUP } from "../src/sys/index.js";
 
 /** Stores its waker in the table for `token` on its first poll, then waits for `ready()`. */
 class Waiting implements Future<string> {
@@ -65,4 +65,52 @@ test("a released token comes back with a new generation", () => {
   const again = table.allocate();
   assert.equal(again, t);
   assert.equal(table.generation(again), g + 1);
+});
+
+test("readiness: events set bits and count ticks; a late event of a recycled token marks nothing", () => {
+  const table = TokenTable.create(-1, -1);
+  const t = table.allocate();
+  table.resetReadiness(t);
+  const g = table.generation(t);
+  assert.equal(table.readiness(t) & 0xff, 0);
+
+  table.dispatch(EPOLLOUT, t, g);
+  const w1 = table.readiness(t);
+  assert.equal(w1 & 0xff, WRITABLE);
+  table.dispatch(EPOLLIN | EPOLLRDHUP, t, g);
+  const w2 = table.readiness(t);
+  assert.equal(w2 & 0xff, WRITABLE | READABLE | READ_CLOSED);
+  assert.notEqual(w2 & 0xff00, w1 & 0xff00, "each event moves the tick");
+  table.dispatch(EPOLLERR | EPOLLHUP, t, g);
+  assert.equal(table.readiness(t) & (ERROR | HANGUP), ERROR | HANGUP);
+
+  // The token goes to a new source; an event of the old one still on its way changes nothing.
+  table.release(t);
+  assert.equal(table.allocate(), t);
+  table.resetReadiness(t);
+  const fresh = table.readiness(t);
+  table.dispatch(EPOLLIN | EPOLLOUT, t, g);
+  assert.equal(table.readiness(t), fresh);
+  table.dispatch(EPOLLIN, t, g + 1);
+  assert.equal(table.readiness(t) & 0xff, READABLE);
+});
+
+test("readiness: a clear after EAGAIN loses no event that came in between", () => {
+  const table = TokenTable.create(-1, -1);
+  const t = table.allocate();
+  table.resetReadiness(t);
+  const g = table.generation(t);
+  table.dispatch(EPOLLIN, t, g);
+  const observed = table.readiness(t);
+  // The read found nothing, but before the clear another EPOLLIN arrived (same bits, new tick).
+  table.dispatch(EPOLLIN, t, g);
+  assert.equal(table.clearReadiness(t, observed, READABLE), false);
+  assert.equal(table.readiness(t) & READABLE, READABLE, "still readable: the caller reads again");
+  // Nothing in between: the clear takes.
+  const now = table.readiness(t);
+  assert.equal(table.clearReadiness(t, now, READABLE), true);
+  assert.equal(table.readiness(t) & READABLE, 0);
+  // assumeReady sets bits without an event (an accepted connection's first read).
+  table.assumeReady(t, READABLE | WRITABLE);
+  assert.equal(table.readiness(t) & 0xff, READABLE | WRITABLE);
 });

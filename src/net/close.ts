@@ -1,7 +1,8 @@
 /**
  * Closing a registered socket, the one way: deregister from the reactor, then close the fd (a
  * closed fd number is reused at once, by any thread, so the order matters), and close even when
- * deregistering fails.
+ * deregistering fails. The epoll set itself forgets the fd when it is closed, so deregistering
+ * is the token table's part only (`Reactor.deregisterForClose`): one syscall fewer per connection.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import { close } from "../sys/index.js";
 /** Deregisters `source` (registered under `id`), then closes its fd. */
 export function deregisterAndClose(source: Source, id: number): void {
   try {
-    reactor().deregister(source, id);
+    reactor().deregisterForClose(id);
   } finally {
     close(source.fd);
   }

@@ -2,9 +2,10 @@
  * The connect future behind `TcpStream.connect`: a non-blocking connect that waits for the socket
  * to become writable, then asks the kernel how it went.
  *
- * The socket is registered and the waker stored *before* `connect(2)` starts the handshake, so the
- * writable edge cannot fire before anyone listens for it. When woken, `connectResult` tells
- * connected, failed (the errno, e.g. `ECONNREFUSED`), or still in progress (a spurious wake).
+ * The waker is stored *before* `connect(2)` starts the handshake and the socket added to the epoll
+ * set right after (which reports its state at that moment), so the writable edge cannot be missed. When woken, the readiness the reactor
+ * recorded tells connected (writable, no error), failed (`connectResult` then gives the errno,
+ * e.g. `ECONNREFUSED`), or still in progress (a wake that was not this socket's).
  * With several addresses (`localhost`: 127.0.0.1, then ::1) a refused or unreachable one moves on
  * to the next; the error of the last is the one thrown.
  *
@@ -13,6 +14,7 @@
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import type { Waker } from "../runtime/waker.js";
 import * as sys from "../sys/index.js";
+import { ERROR, HANGUP, WRITABLE } from "../runtime/token-table.js";
 import { TcpStream } from "./tcp-stream.js";
 
 /**
@@ -52,10 +54,8 @@ export class ConnectFuture implements Future<TcpStream> {
       try {
         if (stream === null) {
           if (this.start(waker)) return this.finish();
-        } else if (sys.connectResult(stream.fd)) {
+        } else if (this.connected(stream, waker)) {
           return this.finish();
-        } else {
-          stream.waitWritable(waker);
         }
         return PENDING;
       } catch (e) {
@@ -74,14 +74,42 @@ export class ConnectFuture implements Future<TcpStream> {
     this.stream = null;
   }
 
-  /** Opens, registers and starts connecting the next address; true if connected at once. */
+  /**
+   * Opens the next address's socket, starts connecting, and registers it; true if connected at
+   * once. The waker is stored first, so the first event has someone to wake. The socket joins the
+   * epoll set only after `connect(2)`: a socket not yet connecting reports writable and hang-up
+   * (it is closed), which its readiness must not keep; the `epoll_ctl(ADD)` reports the state as
+   * it is then, so a handshake already over is not missed either.
+   */
   private start(waker: Waker): boolean {
     const address = this.addresses![this.next++]!;
-    const fd = sys.socket(address.family);
-    const stream = new TcpStream(fd);
+    const stream = new TcpStream(sys.socket(address.family), "connecting");
     this.stream = stream;
     stream.waitWritable(waker);
-    return sys.connect(fd, address) === 0;
+    const now = sys.connect(stream.fd, address) === 0;
+    stream.addToReactor();
+    return now;
+  }
+
+  /**
+   * Whether the handshake is over, from the readiness the reactor recorded: writable without an
+   * error means connected (a connecting socket reports nothing but errors), so the usual
+   * `getsockopt`/`getpeername` pair is needed only when an error or hang-up was reported.
+   * Throws the connect's error.
+   */
+  private connected(stream: TcpStream, waker: Waker): boolean {
+    let ready = stream.readiness();
+    if ((ready & (WRITABLE | ERROR | HANGUP)) === 0) {
+      // A wake that was not this socket's: keep waiting (with this poll's waker), and look again
+      // after storing it, as an event may land in between.
+      stream.waitWritable(waker);
+      ready = stream.readiness();
+      if ((ready & (WRITABLE | ERROR | HANGUP)) === 0) return false;
+    }
+    if ((ready & (ERROR | HANGUP)) === 0) return true;
+    if (sys.connectResult(stream.fd)) return true;
+    stream.waitWritable(waker);
+    return false;
   }
 
   private finish(): TcpStream {

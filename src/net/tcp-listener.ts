@@ -125,7 +125,7 @@ class AcceptFuture implements Future<TcpStream> {
       }
       if (fd !== sys.WOULD_BLOCK) {
         this.done = true;
-        return new TcpStream(fd);
+        return new TcpStream(fd, "accepted");
       }
       if (stored) return PENDING;
       this.listener.waitAcceptable(waker);

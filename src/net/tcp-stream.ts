@@ -3,9 +3,12 @@
  * `TcpStream`).
  *
  * Contract:
- * - Every operation tries the syscall first and waits for readiness only on `EAGAIN`; before it
- *   returns `PENDING` it stores the waker, then retries once (an edge that arrived in between would
- *   otherwise be lost).
+ * - Reads go by the readiness the reactor recorded (tokio's way): a read is tried when an event
+ *   reported the stream readable (or closed, or failed) since the last `EAGAIN`, which then clears
+ *   that readiness; with nothing reported the waker is stored and the readiness looked at once
+ *   more (an event that landed in between is seen there) before `PENDING`. No syscall is spent to
+ *   hear `EAGAIN` again. Writes try the syscall first (a socket is nearly always writable) and,
+ *   on `EAGAIN`, store the waker and retry once. `tryRead`/`tryWrite` are the raw syscalls.
  * - The stream is registered once, for both directions, when it is created, and stays registered
  *   until `close()`, which deregisters, then closes. A reader task and a writer task may share it:
  *   each direction has its own waker.
@@ -17,7 +20,8 @@ import { RuntimeError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { map } from "../future/map.js";
 import { reactor } from "../runtime/init.js";
-import { Interest, type Source } from "../runtime/reactor.js";
+import { Interest, type Reactor, type Source } from "../runtime/reactor.js";
+import { ERROR, HANGUP, READABLE, READ_CLOSED, WRITABLE } from "../runtime/token-table.js";
 import type { Waker } from "../runtime/waker.js";
 import * as sys from "../sys/index.js";
 import { deregisterAndClose } from "./close.js";
@@ -39,17 +43,34 @@ export class TcpStream implements Source {
   /** The reactor token of this stream. */
   readonly id: number;
   private open = true;
+  /** This thread's reactor (a stream stays on the thread that made it). */
+  private readonly reactor: Reactor;
 
-  /** @internal Wraps a connected (or connecting) socket fd and registers it with the reactor. */
-  constructor(readonly fd: number) {
-    const r = reactor();
+  /**
+   * @internal Wraps a socket fd. `"connecting"`: the caller
+   * registers it later with {@link addToReactor} (see connect.ts). `"accepted"`: registered now,
+   * and the first read and write are tried at once, as data is usually there already (the epoll event that says so
+   * comes through the reactor thread a little later).
+   */
+  constructor(
+    readonly fd: number,
+    origin: "accepted" | "connecting",
+  ) {
+    const r = (this.reactor = reactor());
     this.id = r.nextId();
+    if (origin === "connecting") return;
     try {
-      r.register(this, Interest.READABLE | Interest.WRITABLE, this.id);
+      this.addToReactor();
     } catch (e) {
-      sys.close(fd);
+      this.close();
       throw e;
     }
+    r.assumeReady(this.id, READABLE | WRITABLE);
+  }
+
+  /** @internal Adds the fd to the epoll set, for both directions. */
+  addToReactor(): void {
+    this.reactor.register(this, Interest.READABLE | Interest.WRITABLE, this.id);
   }
 
   /**
@@ -95,14 +116,27 @@ export class TcpStream implements Source {
     return sys.write(this.fd, buf, off, len);
   }
 
+  /**
+   * @internal The stream's readiness word (`Reactor.readiness`): what its events reported since
+   * the last {@link clearReadiness}. Test it with the bits of `token-table.ts`.
+   */
+  readiness(): number {
+    return this.reactor.readiness(this.id);
+  }
+
+  /** @internal Clears `bits` after an `EAGAIN`, unless an event came since `observed` (then false). */
+  clearReadiness(observed: number, bits: number): boolean {
+    return this.reactor.clearReadiness(this.id, observed, bits);
+  }
+
   /** Stores `waker` to be woken when the stream may be readable (the book's `set_waker`). */
   waitReadable(waker: Waker): void {
-    reactor().setWaker(waker, this.id, Interest.READABLE);
+    this.reactor.setWaker(waker, this.id, Interest.READABLE);
   }
 
   /** Stores `waker` to be woken when the stream may be writable. */
   waitWritable(waker: Waker): void {
-    reactor().setWaker(waker, this.id, Interest.WRITABLE);
+    this.reactor.setWaker(waker, this.id, Interest.WRITABLE);
   }
 
   /** Half-closes the connection: no more writes (`shutdown(SHUT_WR)`); the peer reads end of stream. */
@@ -123,6 +157,9 @@ export class TcpStream implements Source {
   }
 }
 
+/** Readiness that a read should look at: data, an error, or the end of the stream. */
+export const READ_ANY = READABLE | ERROR | HANGUP | READ_CLOSED;
+
 class ReadFuture implements Future<number> {
   private done = false;
   constructor(
@@ -132,14 +169,28 @@ class ReadFuture implements Future<number> {
 
   poll(waker: Waker): Poll<number> {
     if (this.done) pollAfterReady("TcpStream.read()");
-    let n = this.stream.tryRead(this.buf);
-    if (n === sys.WOULD_BLOCK) {
-      this.stream.waitReadable(waker);
-      n = this.stream.tryRead(this.buf);
-      if (n === sys.WOULD_BLOCK) return PENDING;
+    const stream = this.stream;
+    let stored = false;
+    for (;;) {
+      // No event since the last EAGAIN: a read would find nothing. Store the waker, then look
+      // once more (an event may land in between; the reactor records it before it wakes).
+      const ready = stream.readiness();
+      if ((ready & READ_ANY) === 0) {
+        if (stored) return PENDING;
+        stream.waitReadable(waker);
+        stored = true;
+        continue;
+      }
+      const n = stream.tryRead(this.buf);
+      if (n === sys.WOULD_BLOCK) {
+        // EAGAIN also says there is no end of stream and no error pending: clear them all, so a
+        // stale hang-up cannot make this loop spin.
+        stream.clearReadiness(ready, READ_ANY);
+        continue;
+      }
+      this.done = true;
+      return n;
     }
-    this.done = true;
-    return n;
   }
 }
 

@@ -12,6 +12,9 @@
  * - One waker per direction per source, so a reader task and a writer task on one stream do not
  *   overwrite each other. `setWaker` always stores the most recent waker.
  * - Deregister before close, always: a closed fd number is reused at once, by any thread.
+ * - Readiness: each event is also recorded in the token's readiness word (tokio's
+ *   `ScheduledIo`), so the runtime's own leaf futures skip syscalls that would only say `EAGAIN`.
+ *   Futures written against the four methods above do not need it.
  *
  * Implementation notes: the waker is *exported* from the polling executor (a number other threads
  * can wake), stored in the token table, and the previous one released; storing the same waker
@@ -75,7 +78,30 @@ export class Reactor {
    */
   register(source: Source, interest: Interest, id: number): void {
     if ((interest & 3) === 0 || (interest & ~3) !== 0) throw new RangeError(`interest must be READABLE, WRITABLE or both, got ${interest}`);
+    this.table.resetReadiness(id);
     epollAdd(this.table.epfd, source.fd, EVENTS, id, this.table.generation(id));
+  }
+
+  /**
+   * @internal What the events of `id` reported since the owner last cleared them: the readiness
+   * bits of `token-table.ts` (`READABLE`, `WRITABLE`, `ERROR`, `HANGUP`, `READ_CLOSED`) plus a tick.
+   * Pass the word back to {@link clearReadiness}.
+   */
+  readiness(id: number): number {
+    return this.table.readiness(id);
+  }
+
+  /** @internal Marks `id` ready for `bits` until an `EAGAIN` says otherwise (see `TokenTable.assumeReady`). */
+  assumeReady(id: number, bits: number): void {
+    this.table.assumeReady(id, bits);
+  }
+
+  /**
+   * @internal After a syscall found nothing (`EAGAIN`): clears `bits` unless an event arrived
+   * since `observed` was read, in which case it returns false and the caller tries again.
+   */
+  clearReadiness(id: number, observed: number, bits: number): boolean {
+    return this.table.clearReadiness(id, observed, bits);
   }
 
   /**
@@ -101,6 +127,19 @@ export class Reactor {
       this.clear(id, 2);
       this.table.release(id);
     }
+  }
+
+  /**
+   * @internal Deregisters `id` for a source whose fd is closed right after: forgets its wakers and
+   * recycles the token like {@link deregister}, without the `epoll_ctl(DEL)`. Closing the last fd
+   * of a socket removes it from the epoll set (epoll(7)); an event it still had queued, or one
+   * from a copy of the fd a forked child holds until its `exec`, carries the old generation and
+   * wakes nobody. Only for fds this runtime created and never duplicates.
+   */
+  deregisterForClose(id: number): void {
+    this.clear(id, 1);
+    this.clear(id, 2);
+    this.table.release(id);
   }
 
   private store(table: ExportTable, waker: Waker, id: number, dir: 1 | 2): void {

@@ -10,9 +10,20 @@
  * | `EPFD`, `EVENTFD`      | `init()`, once                              | the epoll and shutdown fds   |
  * | `GEN[t]`               | the thread that registers/deregisters `t`   | generation of token `t`      |
  * | `READER[t]`, `WRITER[t]` | `setWaker`/`deregister` (owner thread)    | waker ref + 1, 0 = none      |
+ * | `READY[t]`             | the reactor (sets), the owner (clears)      | readiness, tick, generation  |
  *
  * Each waker word is one 32-bit value (a waker ref from the wake hub, plus one), so the reactor
- * thread can never see half of an update. The epoll event of a source carries `(token, generation)`;
+ * thread can never see half of an update.
+ *
+ * `READY[t]` is tokio's `ScheduledIo` readiness in one word: the readiness bits the events of the
+ * source reported (`READABLE`, `WRITABLE`, `ERROR`, `HANGUP`, `READ_CLOSED`, bits 0-7), a tick
+ * counting events (bits 8-15) and the low 16 bits of the generation it belongs to (bits 16-31).
+ * With it a leaf future knows, without a syscall, that nothing happened since its last `EAGAIN`
+ * (no speculative read), that a connect finished (no `getsockopt`/`getpeername`), and that the
+ * peer's FIN has already arrived (no read that returns 0). The reactor sets bits with a
+ * compare-and-swap that also checks the generation, so a late event of a recycled token cannot
+ * mark its next source ready; the owner clears a bit only if the word is still the one it
+ * observed before its `EAGAIN` (tick included), so an event in between is never lost. The epoll event of a source carries `(token, generation)`;
  * an event whose generation no longer matches belongs to a source that was deregistered (and whose
  * token may already serve another source), so it wakes nobody.
  *
@@ -40,6 +51,30 @@ const CHUNK = 64;
 
 const READ_READY = EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
 const WRITE_READY = EPOLLOUT | EPOLLERR | EPOLLHUP;
+/** Words per token: generation, reader, writer, readiness. */
+const STRIDE = 4;
+
+/** Readiness bits of a `READY` word (see {@link TokenTable.readiness}). */
+export const READABLE = 1;
+export const WRITABLE = 2;
+export const ERROR = 4;
+export const HANGUP = 8;
+/** The peer shut down its sending side (EPOLLRDHUP): whatever it sent before is already queued. */
+export const READ_CLOSED = 16;
+const TICK = 1 << 8;
+const TICK_MASK = 0xff00;
+const GEN_SHIFT = 16;
+
+/** The readiness bits of an epoll event mask. */
+function readinessOf(mask: number): number {
+  return (
+    ((mask & EPOLLIN) !== 0 ? READABLE : 0) |
+    ((mask & EPOLLOUT) !== 0 ? WRITABLE : 0) |
+    ((mask & EPOLLERR) !== 0 ? ERROR : 0) |
+    ((mask & EPOLLHUP) !== 0 ? HANGUP : 0) |
+    ((mask & EPOLLRDHUP) !== 0 ? READ_CLOSED : 0)
+  );
+}
 
 /** A view of the reactor's shared memory; one per thread, all over the same buffer. */
 export class TokenTable {
@@ -52,7 +87,7 @@ export class TokenTable {
 
   /** Allocates the memory for a new reactor (zeroed; token 0 reserved). */
   static create(epfd: number, eventfd: number): TokenTable {
-    const t = new TokenTable(new SharedArrayBuffer((TABLE + 3 * MAX_TOKENS) * 4));
+    const t = new TokenTable(new SharedArrayBuffer((TABLE + STRIDE * MAX_TOKENS) * 4));
     t.words[NEXT_TOKEN] = 1;
     t.words[EPFD] = epfd;
     t.words[EVENTFD] = eventfd;
@@ -79,23 +114,66 @@ export class TokenTable {
 
   /** Gives a token back (after its source was deregistered); the next user gets a new generation. */
   release(token: number): void {
-    Atomics.add(this.words, TABLE + 3 * token, 1);
+    Atomics.add(this.words, TABLE + STRIDE * token, 1);
     this.free.push(token);
   }
 
   generation(token: number): number {
-    return Atomics.load(this.words, TABLE + 3 * token);
+    return Atomics.load(this.words, TABLE + STRIDE * token);
   }
 
   /** Stores `ref + 1` (or 0) as the token's reader (`dir` 1) or writer (`dir` 2); returns the previous word. */
   swapWaker(token: number, dir: 1 | 2, word: number): number {
-    return Atomics.exchange(this.words, TABLE + 3 * token + dir, word);
+    return Atomics.exchange(this.words, TABLE + STRIDE * token + dir, word);
   }
 
-  /** Wakes whoever waits on the event `(mask, token, generation)`. */
+  /**
+   * Starts the readiness word of `token` for its current generation, nothing ready: called before
+   * the source is added to the epoll set, whose first event may follow at once.
+   */
+  resetReadiness(token: number): void {
+    Atomics.store(this.words, TABLE + STRIDE * token + 3, (this.generation(token) & 0xffff) << GEN_SHIFT);
+  }
+
+  /**
+   * Sets `bits` as if an event had reported them (for the current generation): for a source whose
+   * state is likely ready but whose first event may come later, such as an accepted connection
+   * whose request is usually there already. A wrong guess costs one `EAGAIN`.
+   */
+  assumeReady(token: number, bits: number): void {
+    const at = TABLE + STRIDE * token + 3;
+    for (;;) {
+      const w = Atomics.load(this.words, at);
+      if (Atomics.compareExchange(this.words, at, w, w | bits) === w) return;
+    }
+  }
+
+  /** The `READY` word of `token`: test it with the readiness bits; pass it to {@link clearReadiness}. */
+  readiness(token: number): number {
+    return Atomics.load(this.words, TABLE + STRIDE * token + 3);
+  }
+
+  /**
+   * Clears `bits` if the word is still `observed` (read before the syscall that found nothing).
+   * Returns false when an event came in between: the caller tries its syscall again.
+   */
+  clearReadiness(token: number, observed: number, bits: number): boolean {
+    return Atomics.compareExchange(this.words, TABLE + STRIDE * token + 3, observed, observed & ~bits) === observed;
+  }
+
+  /** Records and wakes whoever waits on the event `(mask, token, generation)`. */
   dispatch(mask: number, token: number, generation: number): void {
-    const at = TABLE + 3 * token;
+    const at = TABLE + STRIDE * token;
     if (Atomics.load(this.words, at) !== generation) return;
+    // Record the readiness, for this generation only (the CAS fails if the token moved on).
+    const bits = readinessOf(mask);
+    const tag = generation & 0xffff;
+    for (;;) {
+      const w = Atomics.load(this.words, at + 3);
+      if (w >>> GEN_SHIFT !== tag) break;
+      const next = (w & ~TICK_MASK) | ((w + TICK) & TICK_MASK) | bits;
+      if (Atomics.compareExchange(this.words, at + 3, w, next) === w) break;
+    }
     if ((mask & READ_READY) !== 0) {
       const r = Atomics.load(this.words, at + 1);
       if (r !== 0) wakeRef(r - 1);

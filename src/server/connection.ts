@@ -507,11 +507,7 @@ export class Connection implements Future<void>, Source {
     try {
       r.register(this, Interest.READABLE | Interest.WRITABLE, id);
     } catch (e) {
-      try {
-        r.deregister(this, id); // forgets the waker and gives the token back
-      } catch {
-        // its epoll_ctl(DEL) fails: the fd was never added
-      }
+      r.deregisterForClose(id); // forgets the waker and gives the token back; the fd was never added
       throw e;
     }
     this.id = id;
@@ -525,14 +521,10 @@ export class Connection implements Future<void>, Source {
     this.timer = null;
     try {
       timer?.drop?.();
-      // Deregister before closing: a closed fd number is reused at once, by any thread.
-      if (this.id >= 0) {
-        try {
-          reactor().deregister(this, this.id);
-        } finally {
-          sys.close(this.fd);
-        }
-      } else sys.close(this.fd);
+      // Deregister before closing: a closed fd number is reused at once, by any thread. Closing
+      // removes the fd from the epoll set, so only the token table needs telling.
+      if (this.id >= 0) reactor().deregisterForClose(this.id);
+      sys.close(this.fd);
     } finally {
       this.host.connectionClosed(this);
     }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   coroutine, wait, spawn, joinAll, select, sleep, TcpListener, TcpStream, IoError, Interest, reactor, RuntimeError, type Executor,
 } from "reactor-executor";
+import { HANGUP, WRITABLE } from "../../src/runtime/token-table.js";
 import { openFdCount } from "../util/fds.js";
 import { runModule } from "../util/run-child.js";
 
@@ -59,6 +60,72 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
     assert.equal(out.served, out.sent);
     assert.equal(out.echoed, "hello reactor ".repeat(1000));
     assert.equal(openFdCount(), fds);
+  });
+
+  test("readiness after connect: writable, no hang-up from before the handshake; a read that finds nothing waits", () => {
+    const listener = TcpListener.bind("127.0.0.1:0");
+    const out = executor().blockOn(
+      coroutine(function* () {
+        const accepted = spawn(listener.accept());
+        const client = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+        const conn = yield* wait(accepted);
+        // A socket not yet connecting reports writable + hang-up; none of that may stay behind.
+        const afterConnect = client.readiness();
+        // Nothing sent yet: the read must wait (no data, no end of stream), then get the bytes.
+        const reading = spawn(client.read(new Uint8Array(16)));
+        yield* wait(sleep(20));
+        const waited = !reading.finished;
+        yield* wait(conn.writeAll(enc.encode("late")));
+        const n = yield* wait(reading);
+        conn.close();
+        client.close();
+        return { afterConnect, waited, n };
+      }),
+    );
+    listener.close();
+    assert.equal(out.afterConnect & HANGUP, 0, `readiness ${out.afterConnect.toString(16)}`);
+    assert.equal(out.afterConnect & WRITABLE, WRITABLE);
+    assert.equal(out.waited, true);
+    assert.equal(out.n, 4);
+  });
+
+  test("a response followed by FIN is read to the end; a reset after data is an error, not an end", () => {
+    const listener = TcpListener.bind("127.0.0.1:0");
+    const out = executor().blockOn(
+      coroutine(function* () {
+        const results: string[] = [];
+        for (const how of ["fin", "reset"] as const) {
+          const accepted = spawn(listener.accept());
+          const client = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+          const conn = yield* wait(accepted);
+          yield* wait(conn.writeAll(enc.encode("bye")));
+          if (how === "reset") {
+            // Unread bytes in the receive queue make close send RST instead of FIN.
+            yield* wait(client.writeAll(enc.encode("unread")));
+            yield* wait(sleep(10));
+          }
+          conn.close();
+          yield* wait(sleep(10));
+          const buf = new Uint8Array(64);
+          let text = "";
+          try {
+            for (;;) {
+              const n = yield* wait(client.read(buf));
+              if (n === 0) break;
+              text += dec.decode(buf.subarray(0, n));
+            }
+            results.push(`${how}: ${text} end`);
+          } catch (e) {
+            results.push(`${how}: ${text} ${(e as IoError).code}`);
+          }
+          client.close();
+        }
+        return results;
+      }),
+    );
+    listener.close();
+    assert.equal(out[0], "fin: bye end");
+    assert.match(out[1]!, /^reset: (bye )?ECONNRESET$/);
   });
 
   test("IPv6 and localhost addresses connect", () => {
