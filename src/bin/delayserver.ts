@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /**
- * `delayserver [host] [--port 8080] [--quiet]`: the book's delay server, on this runtime.
+ * `delayserver [host] [--port 8080] [--quiet] [--reactor thread|inline]`: the book's delay server,
+ * on this runtime (the reactor on its own thread by default, as in the book; `inline` lets the
+ * executor wait in epoll itself: no thread hop).
  *
  * `GET /{delay_ms}/{message}` answers `200 text/plain` with the URL-decoded message after
  * `delay_ms` milliseconds. On start it prints its usage, with the address it is listening on (the
@@ -23,11 +25,13 @@ import { RequestLog } from "../server/request-log.js";
 import { MAX_DELAY_MS } from "../server/route.js";
 import { formatAddress, parseAddress } from "../sys/index.js";
 
-const HELP = `usage: delayserver [host] [--port PORT] [--quiet]
+const HELP = `usage: delayserver [host] [--port PORT] [--quiet] [--reactor thread|inline]
 
   host       the address to listen on: an IP literal or localhost (default 127.0.0.1)
   --port     the port (default 8080; 0 = any free port, printed at start)
   --quiet    do not log each request (for benchmarks)
+  --reactor  thread: the reactor waits on epoll on its own thread, as in the book (default);
+             inline: the executor waits on epoll itself (no thread hop)
   --help     this text
 `;
 
@@ -50,6 +54,7 @@ try {
     options: {
       port: { type: "string", short: "p" },
       quiet: { type: "boolean", short: "q" },
+      reactor: { type: "string" },
       help: { type: "boolean", short: "h" },
       "idle-timeout-ms": { type: "string" },
       "header-timeout-ms": { type: "string" },
@@ -69,6 +74,8 @@ const port = integerOption("port", args.values.port, 8080, 0, 65535);
 const idleTimeoutMs = integerOption("idle-timeout-ms", args.values["idle-timeout-ms"], DEFAULT_IDLE_TIMEOUT_MS, 1, 2 ** 31 - 1);
 const headerTimeoutMs = integerOption("header-timeout-ms", args.values["header-timeout-ms"], DEFAULT_HEADER_TIMEOUT_MS, 1, 2 ** 31 - 1);
 const quiet = args.values.quiet === true;
+const mode = args.values.reactor ?? "thread";
+if (mode !== "thread" && mode !== "inline") fail(`--reactor must be thread or inline, got ${JSON.stringify(mode)}`);
 
 let family: 4 | 6;
 let ip: string;
@@ -78,7 +85,7 @@ try {
   fail((e as Error).message);
 }
 
-const executor = init();
+const executor = init({ reactor: mode });
 let listener: TcpListener;
 try {
   listener = TcpListener.bind({ host, port });

@@ -45,7 +45,10 @@ const BUDGET = 128;
 /** Under `run`, the longest stretch (ms) of busy polling before Node's event loop gets a turn. */
 const EVENT_LOOP_SLICE_MS = 8;
 
-/** Under `run` with the inline reactor, the longest wait (ms) before epoll is looked at again. */
+/**
+ * Under `run` with the inline reactor while a `fromPromise` is pending, the longest async park (ms)
+ * before epoll is looked at again.
+ */
 const INLINE_RUN_POLL_MS = 1;
 
 const IDLE = 0;
@@ -188,9 +191,25 @@ export class Executor {
           }
           continue;
         }
-        // The inline reactor cannot block this thread under run (Node's loop must go on), so it
-        // looks at epoll between short waits instead: INLINE_RUN_POLL_MS bounds the latency.
         const io = this.driver !== null && this.exportCount() > 0;
+        if (io && this.pendingPromises === 0) {
+          // The inline reactor with nothing expected from Node's loop (no fromPromise pending): wait
+          // in epoll_wait itself, as blockOn does, in slices of at most EVENT_LOOP_SLICE_MS with a
+          // loop turn between them. I/O is then seen at once (a server), and Node's callbacks
+          // (signals, its timers) wait at most a slice; a signal also cuts epoll_wait short.
+          const left = EVENT_LOOP_SLICE_MS - (performance.now() - sliceStart);
+          if (left > 0) {
+            this.parks++;
+            this.sayPending(wait);
+            this.collect(Math.min(wait, left));
+          } else {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+          continue;
+        }
+        // Promises pending: Node's loop must run while we wait, so the inline reactor looks at
+        // epoll between short async parks instead: INLINE_RUN_POLL_MS bounds the I/O latency.
         const parked = parkAsync(this.index, io ? Math.min(wait, INLINE_RUN_POLL_MS) : wait);
         if (parked === undefined) continue;
         this.parks++;
