@@ -33,7 +33,7 @@ import { TimerHeap } from "../time/timer-heap.js";
 import { setCurrentExecutor, currentExecutor, requireExecutor, getDefaultDriver } from "./context.js";
 import { writeLine } from "./output.js";
 import { park, parkAsync } from "./parker.js";
-import { ABORTING, DONE, FAILED, OBSERVED, QUEUED, Task, type JoinHandle } from "./task.js";
+import { ABORTING, DONE, FAILED, MAX_LIVE_TASKS, OBSERVED, QUEUED, Task, type JoinHandle } from "./task.js";
 import { claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
 import { ExportTable } from "./export-table.js";
 import type { Waker } from "./waker.js";
@@ -244,6 +244,7 @@ export class Executor {
    * runs when the executor next polls; it may be called before `blockOn`/`run`.
    */
   spawn<T>(future: Future<T>, options?: SpawnOptions): JoinHandle<T> {
+    if (this.tasks.length >= MAX_LIVE_TASKS) throw new RuntimeError(`executor ${this.name}: more than ${MAX_LIVE_TASKS} live tasks`);
     const task = new Task<T>(this, this.nextTaskId++, future, options?.name);
     task.index = this.tasks.length;
     this.tasks.push(task as Task<unknown>);

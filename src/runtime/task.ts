@@ -52,12 +52,22 @@ export interface JoinHandle<T> extends Future<T> {
   readonly finished: boolean;
 }
 
+const STATE_MASK = 0x7f;
+const INDEX_SHIFT = 7;
+/**
+ * The most tasks one executor holds alive at once: the live-task index shares a small integer
+ * with the state bits (16,777,215; at ~150 bytes each, far more than a default heap holds).
+ */
+export const MAX_LIVE_TASKS = (1 << (31 - INDEX_SHIFT)) - 1;
+
 export class Task<T> extends Waker implements JoinHandle<T> {
-  state = 0;
+  /**
+   * The state bits (low 7) and, above them, 1 + the task's position in the executor's live-task
+   * array (0 once finished). One small integer instead of two fields: 8 bytes less per task.
+   */
+  private word = 0;
   /** The waker of whoever awaits the handle. */
   joiner: Waker | null = null;
-  /** Position in the executor's live-task array (swap-remove), -1 when finished. */
-  index = -1;
 
   /**
    * The future while the task runs; once DONE, its output (or error). One field for both keeps the
@@ -74,6 +84,24 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     super();
     this.inner = future;
     if (name !== undefined) executor.taskNames.set(this, name);
+  }
+
+  /** The state bits (QUEUED, DONE, ...). */
+  get state(): number {
+    return this.word & STATE_MASK;
+  }
+
+  set state(bits: number) {
+    this.word = (this.word & ~STATE_MASK) | bits;
+  }
+
+  /** Position in the executor's live-task array (swap-remove), -1 when not in it. */
+  get index(): number {
+    return (this.word >> INDEX_SHIFT) - 1;
+  }
+
+  set index(i: number) {
+    this.word = ((i + 1) << INDEX_SHIFT) | (this.word & STATE_MASK);
   }
 
   /** The task's future, or null once finished. */
