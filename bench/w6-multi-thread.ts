@@ -6,10 +6,8 @@
  * Contenders here (the single-threaded `http.get`/`fetch`/`net` versions of the same 60 requests
  * are `http-fanout.js --workload W6`):
  * - `ours-thread`: `init()`, 11 x `spawnThread("exec-i", w6-thread-main.js, "asyncMain", port, counter)`,
- *   `asyncMain` on the main executor, then every handle's `join()`. Needs `spawnThread` (DESIGN:
- *   `spawnThread(name, moduleUrl, exportName, ...args): ThreadHandle`, `join(): Future<void>`);
- *   exits with code 3 and a message when the runtime does not export it yet. (The inline reactor
- *   refuses `spawnThread` by design, so there is no `ours-inline` here.)
+ *   `asyncMain` on the main executor, then every handle's `join()`. (The inline reactor refuses
+ *   `spawnThread` by design, so there is no `ours-inline` here.)
  * - `net-workers`: the same shape in plain Node: 11 `worker_threads` + the main thread, each making
  *   its 5 requests with `net.connect`, read until close (w6-net-worker.ts).
  *
@@ -18,17 +16,11 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import type { Future } from "reactor-executor";
 import { emit, parseArgs, startMeasure, stopMeasure } from "./lib/report.js";
 import { fiveRequests } from "./w6-net-worker.js";
 
 const THREADS = 11;
 const PER_EXECUTOR = 5;
-
-interface ThreadHandle {
-  join(): Future<void>;
-}
-type SpawnThread = (name: string, moduleUrl: URL | string, exportName: string, ...args: unknown[]) => ThreadHandle;
 
 {
   const { positional, flags } = parseArgs(process.argv.slice(2));
@@ -38,18 +30,12 @@ type SpawnThread = (name: string, moduleUrl: URL | string, exportName: string, .
   let measured: ReturnType<typeof stopMeasure>;
 
   if (contender === "ours-thread") {
-    const runtime = await import("reactor-executor");
-    const spawnThread = (runtime as unknown as { spawnThread?: SpawnThread }).spawnThread;
-    if (typeof spawnThread !== "function") {
-      process.stderr.write("W6: spawnThread is not exported by reactor-executor: not available yet\n");
-      process.exit(3);
-    }
-    const { init, coroutine, wait } = runtime;
+    const { init, coroutine, wait, spawnThread } = await import("reactor-executor");
     const { asyncMain } = await import("./w6-thread-main.js");
     const counter = new SharedArrayBuffer(4);
     const executor = init();
     const m = startMeasure();
-    const handles: ThreadHandle[] = [];
+    const handles: ReturnType<typeof spawnThread>[] = [];
     for (let i = 1; i <= THREADS; i++) {
       handles.push(spawnThread(`exec-${i}`, new URL("./w6-thread-main.js", import.meta.url), "asyncMain", port, counter));
     }

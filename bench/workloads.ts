@@ -122,20 +122,6 @@ const cpu: Metric = { key: "cpuMs", label: "CPU ms", better: "lower", ratio: tru
 const rss: Metric = { key: "maxRssMiB", label: "peak RSS MiB", better: "lower", ratio: true };
 const overhead = (base: string): Metric => ({ key: "overheadMs", label: `overhead ms (>${base})`, better: "lower", ratio: true });
 
-let spawnThreadProbe: boolean | null = null;
-/** Whether the built runtime exports `spawnThread` (probed in a child, so a broken build cannot hurt the harness). */
-function hasSpawnThread(): boolean {
-  if (spawnThreadProbe === null) {
-    const url = new URL(`file://${ROOT}dist/src/index.js`).href;
-    const r = spawnSync(NODE, ["--input-type=module", "-e", `const m = await import(${JSON.stringify(url)}); process.stdout.write(typeof m.spawnThread);`], {
-      encoding: "utf8",
-      timeout: 30_000,
-    });
-    spawnThreadProbe = r.stdout.trim() === "function";
-  }
-  return spawnThreadProbe;
-}
-
 /** W7: one server contender = start it on core 0, check it, wrk (keep-alive, then close) from core 1. */
 function delayServer(name: string, ours: boolean, kind: ServerKind, extra: string[], skip?: () => string | null): Contender {
   const c: Contender = {
@@ -171,15 +157,6 @@ function delayServer(name: string, ours: boolean, kind: ServerKind, extra: strin
   };
   if (skip) c.skip = skip;
   return c;
-}
-
-let oursServerHelp: string | null = null;
-function oursServerSupportsInline(): boolean {
-  if (oursServerHelp === null) {
-    const r = spawnSync(NODE, [OURS_SERVER, "--help"], { encoding: "utf8", timeout: 30_000 });
-    oursServerHelp = `${r.stdout}${r.stderr}`;
-  }
-  return /--reactor\b/.test(oursServerHelp) && /inline/.test(oursServerHelp);
 }
 
 export const WORKLOADS: Workload[] = [
@@ -278,7 +255,6 @@ export const WORKLOADS: Workload[] = [
       client("ours-thread", true, "w6-multi-thread.js", (ctx) => ["ours-thread", "--port", String(ctx.server!.port)], {
         fd: true,
         timeoutS: 120,
-        skip: () => (hasSpawnThread() ? null : "spawnThread: not available yet (reactor-executor does not export it)"),
       }),
       client("http.get", false, "http-fanout.js", (ctx) => ["http.get", "--workload", "W6", "--port", String(ctx.server!.port)], { fd: true }),
       client("fetch", false, "http-fanout.js", (ctx) => ["fetch", "--workload", "W6", "--port", String(ctx.server!.port)], { fd: true }),
@@ -296,9 +272,7 @@ export const WORKLOADS: Workload[] = [
     skip: () => (spawnSync("wrk", ["--version"]).error ? "wrk is not installed: apt-get install wrk" : null),
     contenders: [
       delayServer("ours-thread", true, "ours", [], () => (existsSync(OURS_SERVER) ? null : "dist/src/bin/delayserver.js does not exist yet")),
-      delayServer("ours-inline", true, "ours", ["--reactor", "inline"], () =>
-        !existsSync(OURS_SERVER) ? "dist/src/bin/delayserver.js does not exist yet" : oursServerSupportsInline() ? null : "the delayserver bin has no --reactor inline option yet",
-      ),
+      delayServer("ours-inline", true, "ours", ["--reactor", "inline"], () => (existsSync(OURS_SERVER) ? null : "dist/src/bin/delayserver.js does not exist yet")),
       delayServer("node:http", false, "node", []),
     ],
     metrics: [
