@@ -177,3 +177,21 @@ test("a trigger fired from another task completes", () => {
   assert.equal(out, "fired");
   assert.equal(t.polls, 2);
 });
+
+test("run with the inline reactor parks once per idle stretch, however many event-loop slices it takes", async () => {
+  const r = await runModule(`
+    import { init, coroutine, wait, spawn, sleep, TcpListener } from "reactor-executor";
+    const ex = init({ reactor: "inline", name: "main", verbose: true });
+    const listener = TcpListener.bind("127.0.0.1:0");
+    await ex.run(coroutine(function* () {
+      const accepting = spawn(listener.accept()); // an I/O source waited on: idle time goes to epoll_wait
+      yield* wait(sleep(200)); // ~25 slices of at most 8 ms, with an event-loop turn between them
+      accepting.abort();
+      try { yield* wait(accepting); } catch {}
+      listener.close();
+    }));
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split("\n").filter((l) => l.includes("Sleep until notified"));
+  assert.ok(lines.length >= 1 && lines.length <= 3, r.stdout);
+});

@@ -174,6 +174,7 @@ export class Executor {
     process.on("beforeExit", onBeforeExit);
     try {
       let sliceStart = performance.now();
+      let slicing = false;
       for (;;) {
         setCurrentExecutor(this);
         let wait: number;
@@ -184,6 +185,7 @@ export class Executor {
         }
         if (wait < 0) break;
         if (wait === 0) {
+          slicing = false;
           const now = performance.now();
           if (now - sliceStart > EVENT_LOOP_SLICE_MS) {
             await new Promise<void>((resolve) => setImmediate(resolve));
@@ -197,19 +199,24 @@ export class Executor {
           // in epoll_wait itself, as blockOn does, in slices of at most EVENT_LOOP_SLICE_MS with a
           // loop turn between them. I/O is then seen at once (a server), and Node's callbacks
           // (signals, its timers) wait at most a slice; a signal also cuts epoll_wait short.
+          // One park (one verbose line, one count) per idle stretch, however many slices it takes.
           const left = EVENT_LOOP_SLICE_MS - (performance.now() - sliceStart);
           if (left > 0) {
-            this.parks++;
-            this.sayPending(wait);
+            if (!slicing) {
+              this.parks++;
+              this.sayPending(wait);
+            }
             this.collect(Math.min(wait, left));
           } else {
             await new Promise<void>((resolve) => setImmediate(resolve));
             sliceStart = performance.now();
           }
+          slicing = this.head === this.tail;
           continue;
         }
         // Promises pending: Node's loop must run while we wait, so the inline reactor looks at
         // epoll between short async parks instead: INLINE_RUN_POLL_MS bounds the I/O latency.
+        slicing = false;
         const parked = parkAsync(this.index, io ? Math.min(wait, INLINE_RUN_POLL_MS) : wait);
         if (parked === undefined) continue;
         this.parks++;
