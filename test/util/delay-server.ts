@@ -87,6 +87,9 @@ export function startDelayServer(options: DelayServerStartOptions = {}): Promise
   if (options.quiet ?? true) args.push("--quiet");
   if (options.idleTimeoutMs !== undefined) args.push("--idle-timeout-ms", String(options.idleTimeoutMs));
   if (options.headerTimeoutMs !== undefined) args.push("--header-timeout-ms", String(options.headerTimeoutMs));
+  // delayserver-inline.test.ts runs the server suites again with the inline reactor.
+  const mode = process.env["DELAYSERVER_TEST_REACTOR"];
+  if (mode !== undefined && !(options.args ?? []).includes("--reactor")) args.push("--reactor", mode);
   args.push(...(options.args ?? []));
   let command = [process.execPath, ...args];
   if (options.cpus !== undefined) command = ["taskset", "-c", options.cpus, ...command];
