@@ -121,6 +121,8 @@ export class TcpStream implements Source {
    * the last {@link clearReadiness}. Test it with the bits of `token-table.ts`.
    */
   readiness(): number {
+    // A closed stream's token may already serve another source: refuse before reading it.
+    this.check();
     return this.reactor.readiness(this.id);
   }
 
@@ -131,11 +133,13 @@ export class TcpStream implements Source {
 
   /** Stores `waker` to be woken when the stream may be readable (the book's `set_waker`). */
   waitReadable(waker: Waker): void {
+    this.check();
     this.reactor.setWaker(waker, this.id, Interest.READABLE);
   }
 
   /** Stores `waker` to be woken when the stream may be writable. */
   waitWritable(waker: Waker): void {
+    this.check();
     this.reactor.setWaker(waker, this.id, Interest.WRITABLE);
   }
 

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  coroutine, wait, spawn, joinAll, select, sleep, TcpListener, TcpStream, IoError, Interest, reactor, RuntimeError, type Executor,
+  coroutine, wait, spawn, joinAll, select, sleep, TcpListener, TcpStream, IoError, Interest, reactor, RuntimeError, NoopWaker, type Executor, type Future,
 } from "reactor-executor";
 import { HANGUP, WRITABLE } from "../../src/runtime/token-table.js";
 import { openFdCount } from "../util/fds.js";
@@ -272,6 +272,28 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
         a.close();
         a.close();
         assert.throws(() => a.tryRead(new Uint8Array(4)), RuntimeError);
+        assert.throws(() => a.tryWrite(new Uint8Array(4)), RuntimeError);
+        // The futures too, and before they touch the reactor: the closed stream's token may
+        // already serve another source, whose waker must not be replaced.
+        const other = spawn(listener.accept());
+        const b = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+        const bServer = yield* wait(other);
+        for (const f of [a.read(new Uint8Array(4)), a.write(new Uint8Array(4)), a.writeAll(new Uint8Array(4))] as Future<unknown>[]) {
+          let error: unknown = null;
+          try {
+            yield* wait(f);
+          } catch (e) {
+            error = e;
+          }
+          assert.ok(error instanceof RuntimeError, String(error));
+        }
+        assert.throws(() => a.waitReadable(new NoopWaker()), RuntimeError);
+        // b still works: nothing above took its token's waker.
+        const reading = spawn(b.read(new Uint8Array(4)));
+        yield* wait(bServer.writeAll(new Uint8Array([1, 2, 3])));
+        assert.equal(yield* wait(reading), 3);
+        b.close();
+        bServer.close();
       }),
     );
     listener.close();
