@@ -35,10 +35,13 @@ import type { Waker } from "../runtime/waker.js";
 /** The generator a coroutine body is: it yields the futures it waits on and returns a `T`. */
 export type CoroutineBody<T> = Generator<Future<unknown>, T, unknown>;
 
+/** What a coroutine holds as its generator once it has finished (returned, thrown or been dropped). */
+const FINISHED = (function* () {})() as CoroutineBody<unknown>;
+
 class Coroutine<T> implements Future<T> {
+  /** null before the first poll, then the running generator, then {@link FINISHED}. */
   private gen: CoroutineBody<T> | null = null;
   private waiting: Future<unknown> | null = null;
-  private done = false;
 
   /** `source` is the generator function (called at the first poll) or the unstarted generator. */
   constructor(private readonly source: (() => CoroutineBody<T>) | CoroutineBody<T>) {}
@@ -48,8 +51,8 @@ class Coroutine<T> implements Future<T> {
   }
 
   poll(waker: Waker): Poll<T> {
-    if (this.done) pollAfterReady(`coroutine ${this.name || "(anonymous)"}`);
     let gen = this.gen;
+    if (gen === FINISHED) pollAfterReady(`coroutine ${this.name || "(anonymous)"}`);
     let input: unknown = undefined;
     let failed = false;
     if (gen === null) {
@@ -71,11 +74,11 @@ class Coroutine<T> implements Future<T> {
       try {
         step = failed ? gen.throw(input) : gen.next(input);
       } catch (e) {
-        this.done = true;
+        this.gen = FINISHED as CoroutineBody<T>;
         throw e;
       }
       if (step.done === true) {
-        this.done = true;
+        this.gen = FINISHED as CoroutineBody<T>;
         return step.value;
       }
       const f = step.value;
@@ -95,13 +98,14 @@ class Coroutine<T> implements Future<T> {
   }
 
   drop(): void {
-    this.done = true;
+    const gen = this.gen;
+    this.gen = FINISHED as CoroutineBody<T>;
     const f = this.waiting;
     this.waiting = null;
     if (f !== null) dropFuture(f);
     // Run the body's `finally` blocks. A `wait` inside one cannot be honoured after a drop: the
     // generator is simply abandoned there.
-    this.gen?.return(undefined as T);
+    if (gen !== null && gen !== FINISHED) gen.return(undefined as T);
   }
 }
 

@@ -16,20 +16,21 @@ const NOBODY = new NoopWaker();
 
 /**
  * The sleep is its own timer-heap entry: one object per sleep instead of two, which counts when
- * 100,000 of them are pending. `deadline` also tells the state: NaN until the first poll, then the
- * due time, and -Infinity once the sleep has completed.
+ * 100,000 of them are pending. Until the first poll (`executor` null) `deadline` holds the
+ * duration; then the due time; and -Infinity once the sleep has completed.
  */
 class Sleep extends TimerEntry implements Future<void> {
   private executor: Executor | null = null;
 
-  constructor(private readonly ms: number) {
-    super(NaN, NOBODY);
+  constructor(ms: number) {
+    super(ms > 0 ? ms : 0, NOBODY);
   }
 
   poll(waker: Waker): Poll<void> {
     const deadline = this.deadline;
-    if (deadline !== deadline) {
-      if (!(this.ms > 0)) {
+    if (deadline === -Infinity) pollAfterReady("sleep()");
+    if (this.executor === null) {
+      if (deadline === 0) {
         this.deadline = -Infinity;
         return undefined;
       }
@@ -38,12 +39,11 @@ class Sleep extends TimerEntry implements Future<void> {
       // Deadlines fall on whole milliseconds of the clock, rounded up (never early), as tokio's
       // wheel and Node's timers do: sleeps that end within the same millisecond fire together,
       // after one park, instead of one park each.
-      this.deadline = Math.ceil(performance.now() + this.ms);
+      this.deadline = Math.ceil(performance.now() + deadline);
       this.waker = waker;
       ex.timers.insert(this);
       return PENDING;
     }
-    if (deadline === -Infinity) pollAfterReady("sleep()");
     // A fired entry has left the heap; an unfired one may be due already (a poll that came early
     // for another reason, or a late budget check).
     if (this.index < 0 || deadline <= performance.now()) {
