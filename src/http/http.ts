@@ -22,8 +22,7 @@
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { timeout } from "../time/timeout.js";
 import type { Waker } from "../runtime/waker.js";
-import { READ_ANY, TcpStream } from "../net/tcp-stream.js";
-import { ERROR, READ_CLOSED } from "../runtime/token-table.js";
+import { TcpStream } from "../net/tcp-stream.js";
 import { WOULD_BLOCK } from "../sys/index.js";
 import { ResponseParser, type HttpResponse } from "./parse-response.js";
 import { serializeRequest } from "./serialize.js";
@@ -109,27 +108,10 @@ abstract class HttpFuture<T> implements Future<T> {
         this.state = READ;
       }
     }
-    stored = false;
     for (;;) {
-      // Read only when an event came since the last EAGAIN (right after the request went out the
-      // answer is almost never there): no syscall that would only say EAGAIN.
-      const ready = stream.readiness();
-      if ((ready & READ_ANY) === 0) {
-        if (stored) return PENDING;
-        stream.waitReadable(waker);
-        stored = true;
-        continue;
-      }
-      const n = stream.tryRead(scratch);
-      if (n === WOULD_BLOCK) {
-        // EAGAIN: no data, no end of stream, no error pending (see ReadFuture).
-        stream.clearReadiness(ready, READ_ANY);
-        continue;
-      }
-      let out = n === 0 ? this.ended() : this.received(Buffer.from(scratch.subarray(0, n)));
-      // The peer's FIN had arrived before this read (and no error), and the read took less than
-      // it could: it took the last bytes, and the next read would return 0. Skip that syscall.
-      if (out === undefined && n < scratch.length && (ready & (READ_CLOSED | ERROR)) === READ_CLOSED) out = this.ended();
+      const n = stream.pollRead(waker, scratch);
+      if (n === PENDING) return PENDING;
+      const out = n === 0 ? this.ended() : this.received(Buffer.from(scratch.subarray(0, n)));
       if (out !== undefined) {
         this.finish();
         return out;

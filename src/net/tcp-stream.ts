@@ -3,12 +3,10 @@
  * `TcpStream`).
  *
  * Contract:
- * - Reads go by the readiness the reactor recorded (tokio's way): a read is tried when an event
- *   reported the stream readable (or closed, or failed) since the last `EAGAIN`, which then clears
- *   that readiness; with nothing reported the waker is stored and the readiness looked at once
- *   more (an event that landed in between is seen there) before `PENDING`. No syscall is spent to
- *   hear `EAGAIN` again. Writes try the syscall first (a socket is nearly always writable) and,
- *   on `EAGAIN`, store the waker and retry once. `tryRead`/`tryWrite` are the raw syscalls.
+ * - Reads go by the readiness the reactor recorded (tokio's way, {@link TcpStream.pollRead}): no
+ *   syscall is spent to hear `EAGAIN` again, nor to hear 0 after the peer's FIN. Writes try the
+ *   syscall first (a socket is nearly always writable) and, on `EAGAIN`, store the waker and retry
+ *   once. `tryRead`/`tryWrite` are the raw syscalls.
  * - The stream is registered once, for both directions, when it is created, and stays registered
  *   until `close()`, which deregisters, then closes. A reader task and a writer task may share it:
  *   each direction has its own waker.
@@ -27,6 +25,9 @@ import * as sys from "../sys/index.js";
 import { deregisterAndClose } from "./close.js";
 import { ConnectFuture } from "./connect.js";
 
+/** Readiness that a read should look at: data, an error, or the end of the stream. */
+const READ_ANY = READABLE | ERROR | HANGUP | READ_CLOSED;
+
 /**
  * A TCP connection.
  *
@@ -43,6 +44,11 @@ export class TcpStream implements Source {
   /** The reactor token of this stream. */
   readonly id: number;
   private open = true;
+  /**
+   * The peer's FIN had arrived before a read that then took less than it asked for: that read
+   * took the last bytes, and every read from now on returns 0 without a syscall.
+   */
+  private atEnd = false;
   /** This thread's reactor (a stream stays on the thread that made it). */
   private readonly reactor: Reactor;
 
@@ -110,6 +116,36 @@ export class TcpStream implements Source {
     return sys.read(this.fd, buf, off, len);
   }
 
+  /**
+   * @internal Reads by readiness, for leaf futures: bytes read, 0 at end of stream, or `PENDING`
+   * with `waker` stored. A read is tried only when an event reported the stream readable, closed
+   * or failed since the last `EAGAIN` (which clears that readiness); with nothing reported the
+   * waker is stored and the readiness looked at once more (an event that landed in between is seen
+   * there). So no syscall is spent to hear `EAGAIN` again, nor, after the peer's FIN, to hear 0.
+   */
+  pollRead(waker: Waker, buf: Uint8Array, off = 0, len = buf.length - off): Poll<number> {
+    if (this.atEnd) return 0;
+    let stored = false;
+    for (;;) {
+      const ready = this.readiness();
+      if ((ready & READ_ANY) === 0) {
+        if (stored) return PENDING;
+        this.waitReadable(waker);
+        stored = true;
+        continue;
+      }
+      const n = sys.read(this.fd, buf, off, len);
+      if (n === sys.WOULD_BLOCK) {
+        // EAGAIN also says there is no end of stream and no error pending: clear them all, so a
+        // stale hang-up cannot make this loop spin.
+        this.reactor.clearReadiness(this.id, ready, READ_ANY);
+        continue;
+      }
+      if (n < len && (ready & (READ_CLOSED | ERROR)) === READ_CLOSED) this.atEnd = true;
+      return n;
+    }
+  }
+
   /** Writes what fits without waiting: bytes written or `sys.WOULD_BLOCK`. */
   tryWrite(buf: Uint8Array, off = 0, len = buf.length - off): number {
     this.check();
@@ -124,11 +160,6 @@ export class TcpStream implements Source {
     // A closed stream's token may already serve another source: refuse before reading it.
     this.check();
     return this.reactor.readiness(this.id);
-  }
-
-  /** @internal Clears `bits` after an `EAGAIN`, unless an event came since `observed` (then false). */
-  clearReadiness(observed: number, bits: number): boolean {
-    return this.reactor.clearReadiness(this.id, observed, bits);
   }
 
   /** Stores `waker` to be woken when the stream may be readable (the book's `set_waker`). */
@@ -161,9 +192,6 @@ export class TcpStream implements Source {
   }
 }
 
-/** Readiness that a read should look at: data, an error, or the end of the stream. */
-export const READ_ANY = READABLE | ERROR | HANGUP | READ_CLOSED;
-
 class ReadFuture implements Future<number> {
   private done = false;
   constructor(
@@ -173,28 +201,9 @@ class ReadFuture implements Future<number> {
 
   poll(waker: Waker): Poll<number> {
     if (this.done) pollAfterReady("TcpStream.read()");
-    const stream = this.stream;
-    let stored = false;
-    for (;;) {
-      // No event since the last EAGAIN: a read would find nothing. Store the waker, then look
-      // once more (an event may land in between; the reactor records it before it wakes).
-      const ready = stream.readiness();
-      if ((ready & READ_ANY) === 0) {
-        if (stored) return PENDING;
-        stream.waitReadable(waker);
-        stored = true;
-        continue;
-      }
-      const n = stream.tryRead(this.buf);
-      if (n === sys.WOULD_BLOCK) {
-        // EAGAIN also says there is no end of stream and no error pending: clear them all, so a
-        // stale hang-up cannot make this loop spin.
-        stream.clearReadiness(ready, READ_ANY);
-        continue;
-      }
-      this.done = true;
-      return n;
-    }
+    const n = this.stream.pollRead(waker, this.buf);
+    if (n !== PENDING) this.done = true;
+    return n;
   }
 }
 

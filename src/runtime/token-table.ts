@@ -54,26 +54,23 @@ const WRITE_READY = EPOLLOUT | EPOLLERR | EPOLLHUP;
 /** Words per token: generation, reader, writer, readiness. */
 const STRIDE = 4;
 
-/** Readiness bits of a `READY` word (see {@link TokenTable.readiness}). */
-export const READABLE = 1;
-export const WRITABLE = 2;
-export const ERROR = 4;
-export const HANGUP = 8;
+/**
+ * Readiness bits of a `READY` word (see {@link TokenTable.readiness}): epoll's own bits where they
+ * fit in the low byte, so recording an event is a mask, plus one for EPOLLRDHUP (0x2000).
+ */
+export const READABLE = EPOLLIN;
+export const WRITABLE = EPOLLOUT;
+export const ERROR = EPOLLERR;
+export const HANGUP = EPOLLHUP;
 /** The peer shut down its sending side (EPOLLRDHUP): whatever it sent before is already queued. */
-export const READ_CLOSED = 16;
+export const READ_CLOSED = 0x20; // POLLNVAL's bit, which epoll never reports for a registered fd
 const TICK = 1 << 8;
 const TICK_MASK = 0xff00;
 const GEN_SHIFT = 16;
 
 /** The readiness bits of an epoll event mask. */
 function readinessOf(mask: number): number {
-  return (
-    ((mask & EPOLLIN) !== 0 ? READABLE : 0) |
-    ((mask & EPOLLOUT) !== 0 ? WRITABLE : 0) |
-    ((mask & EPOLLERR) !== 0 ? ERROR : 0) |
-    ((mask & EPOLLHUP) !== 0 ? HANGUP : 0) |
-    ((mask & EPOLLRDHUP) !== 0 ? READ_CLOSED : 0)
-  );
+  return (mask & (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP)) | ((mask & EPOLLRDHUP) !== 0 ? READ_CLOSED : 0);
 }
 
 /** A view of the reactor's shared memory; one per thread, all over the same buffer. */

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  coroutine, wait, spawn, joinAll, select, sleep, TcpListener, TcpStream, IoError, Interest, reactor, RuntimeError, NoopWaker, type Executor, type Future,
+  coroutine, wait, spawn, joinAll, select, sleep, TcpListener, TcpStream, IoError, Interest, reactor, RuntimeError, NoopWaker, type Executor, type Future, type CoroutineBody,
 } from "reactor-executor";
 import { HANGUP, WRITABLE } from "../../src/runtime/token-table.js";
 import { openFdCount } from "../util/fds.js";
@@ -13,6 +13,13 @@ import { runModule } from "../util/run-child.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+
+/** Connects to `listener` and accepts the connection: [the client's side, the server's side]. */
+function* connectedPair(listener: TcpListener): CoroutineBody<[TcpStream, TcpStream]> {
+  const accepted = spawn(listener.accept());
+  const client = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+  return [client, yield* wait(accepted)];
+}
 
 function freePort(): number {
   const l = TcpListener.bind("127.0.0.1:0");
@@ -66,9 +73,7 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
     const listener = TcpListener.bind("127.0.0.1:0");
     const out = executor().blockOn(
       coroutine(function* () {
-        const accepted = spawn(listener.accept());
-        const client = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
-        const conn = yield* wait(accepted);
+        const [client, conn] = yield* connectedPair(listener);
         // A socket not yet connecting reports writable + hang-up; none of that may stay behind.
         const afterConnect = client.readiness();
         // Nothing sent yet: the read must wait (no data, no end of stream), then get the bytes.
@@ -95,9 +100,7 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
       coroutine(function* () {
         const results: string[] = [];
         for (const how of ["fin", "reset"] as const) {
-          const accepted = spawn(listener.accept());
-          const client = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
-          const conn = yield* wait(accepted);
+          const [client, conn] = yield* connectedPair(listener);
           yield* wait(conn.writeAll(enc.encode("bye")));
           if (how === "reset") {
             // Unread bytes in the receive queue make close send RST instead of FIN.
@@ -176,9 +179,7 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
     const listener = TcpListener.bind("127.0.0.1:0");
     const out = executor().blockOn(
       coroutine(function* () {
-        const accepted = spawn(listener.accept());
-        const a = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
-        const b = yield* wait(accepted);
+        const [a, b] = yield* connectedPair(listener);
         // The writer fills a's send buffer and waits for writable; the reader waits for readable.
         const big = new Uint8Array(8 * 1024 * 1024).fill(7);
         const writer = spawn(a.writeAll(big));
@@ -209,9 +210,7 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
     const listener = TcpListener.bind("127.0.0.1:0");
     const out = executor().blockOn(
       coroutine(function* () {
-        const accepted = spawn(listener.accept());
-        const a = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
-        const b = yield* wait(accepted);
+        const [a, b] = yield* connectedPair(listener);
         const buf = new Uint8Array(16);
         const first = yield* wait(select<number | void>([a.read(buf), sleep(10)]));
         yield* wait(b.writeAll(enc.encode("late")));
@@ -266,18 +265,15 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
     const listener = TcpListener.bind("127.0.0.1:0");
     executor().blockOn(
       coroutine(function* () {
-        const accepted = spawn(listener.accept());
-        const a = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
-        (yield* wait(accepted)).close();
+        const [a, aServer] = yield* connectedPair(listener);
+        aServer.close();
         a.close();
         a.close();
         assert.throws(() => a.tryRead(new Uint8Array(4)), RuntimeError);
         assert.throws(() => a.tryWrite(new Uint8Array(4)), RuntimeError);
         // The futures too, and before they touch the reactor: the closed stream's token may
         // already serve another source, whose waker must not be replaced.
-        const other = spawn(listener.accept());
-        const b = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
-        const bServer = yield* wait(other);
+        const [b, bServer] = yield* connectedPair(listener);
         for (const f of [a.read(new Uint8Array(4)), a.write(new Uint8Array(4)), a.writeAll(new Uint8Array(4))] as Future<unknown>[]) {
           let error: unknown = null;
           try {
