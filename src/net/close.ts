@@ -10,10 +10,10 @@ import { reactor } from "../runtime/init.js";
 import type { Source } from "../runtime/reactor.js";
 import { close } from "../sys/index.js";
 
-/** Deregisters `source` (registered under `id`), then closes its fd. */
+/** Deregisters `source` (registered under `id`; -1: it never got a token), then closes its fd. */
 export function deregisterAndClose(source: Source, id: number): void {
   try {
-    reactor().deregisterForClose(id);
+    if (id >= 0) reactor().deregisterForClose(id);
   } finally {
     close(source.fd);
   }

@@ -3,9 +3,10 @@
  * to become writable, then asks the kernel how it went.
  *
  * The waker is stored *before* `connect(2)` starts the handshake and the socket added to the epoll
- * set right after (which reports its state at that moment), so the writable edge cannot be missed. When woken, the readiness the reactor
- * recorded tells connected (writable, no error), failed (`connectResult` then gives the errno,
- * e.g. `ECONNREFUSED`), or still in progress (a wake that was not this socket's).
+ * set right after (which reports its state at that moment), so the writable edge cannot be
+ * missed. When woken, the readiness the reactor recorded tells connected (writable, no error),
+ * failed (`connectResult` then gives the errno, e.g. `ECONNREFUSED`), or still in progress (a
+ * wake that was not this socket's).
  * With several addresses (`localhost`: 127.0.0.1, then ::1) a refused or unreachable one moves on
  * to the next; the error of the last is the one thrown.
  *

@@ -51,6 +51,11 @@ const EVENT_LOOP_SLICE_MS = 8;
  */
 const INLINE_RUN_POLL_MS = 1;
 
+/** Lets Node's event loop run its pending callbacks once (under `run`). */
+function eventLoopTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 const IDLE = 0;
 const BLOCKING = 1;
 const RUNNING = 2;
@@ -188,7 +193,7 @@ export class Executor {
           slicing = false;
           const now = performance.now();
           if (now - sliceStart > EVENT_LOOP_SLICE_MS) {
-            await new Promise<void>((resolve) => setImmediate(resolve));
+            await eventLoopTurn();
             sliceStart = performance.now();
           }
           continue;
@@ -208,7 +213,7 @@ export class Executor {
             }
             this.collect(Math.min(wait, left));
           } else {
-            await new Promise<void>((resolve) => setImmediate(resolve));
+            await eventLoopTurn();
             sliceStart = performance.now();
           }
           slicing = this.head === this.tail;

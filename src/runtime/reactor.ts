@@ -123,9 +123,7 @@ export class Reactor {
     try {
       epollDelete(this.table.epfd, source.fd);
     } finally {
-      this.clear(id, 1);
-      this.clear(id, 2);
-      this.table.release(id);
+      this.deregisterForClose(id);
     }
   }
 

@@ -23,9 +23,11 @@
  * peer's FIN has already arrived (no read that returns 0). The reactor sets bits with a
  * compare-and-swap that also checks the generation, so a late event of a recycled token cannot
  * mark its next source ready; the owner clears a bit only if the word is still the one it
- * observed before its `EAGAIN` (tick included), so an event in between is never lost. The epoll event of a source carries `(token, generation)`;
- * an event whose generation no longer matches belongs to a source that was deregistered (and whose
- * token may already serve another source), so it wakes nobody.
+ * observed before its `EAGAIN` (tick included), so an event in between is never lost.
+ *
+ * The epoll event of a source carries `(token, generation)`; an event whose generation no longer
+ * matches belongs to a source that was deregistered (and whose token may already serve another
+ * source), so it wakes nobody.
  *
  * Tokens are handed out in chunks from the shared counter and recycled by the thread that freed
  * them, so allocation is a local array pop nearly always, and the table stays as large as the
@@ -51,8 +53,9 @@ const CHUNK = 64;
 
 const READ_READY = EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
 const WRITE_READY = EPOLLOUT | EPOLLERR | EPOLLHUP;
-/** Words per token: generation, reader, writer, readiness. */
+/** Words per token: generation, reader (+1), writer (+2), readiness (+READY). */
 const STRIDE = 4;
+const READY = 3;
 
 /**
  * Readiness bits of a `READY` word (see {@link TokenTable.readiness}): epoll's own bits where they
@@ -129,7 +132,7 @@ export class TokenTable {
    * the source is added to the epoll set, whose first event may follow at once.
    */
   resetReadiness(token: number): void {
-    Atomics.store(this.words, TABLE + STRIDE * token + 3, (this.generation(token) & 0xffff) << GEN_SHIFT);
+    Atomics.store(this.words, TABLE + STRIDE * token + READY, (this.generation(token) & 0xffff) << GEN_SHIFT);
   }
 
   /**
@@ -138,7 +141,7 @@ export class TokenTable {
    * whose request is usually there already. A wrong guess costs one `EAGAIN`.
    */
   assumeReady(token: number, bits: number): void {
-    const at = TABLE + STRIDE * token + 3;
+    const at = TABLE + STRIDE * token + READY;
     for (;;) {
       const w = Atomics.load(this.words, at);
       if (Atomics.compareExchange(this.words, at, w, w | bits) === w) return;
@@ -147,7 +150,7 @@ export class TokenTable {
 
   /** The `READY` word of `token`: test it with the readiness bits; pass it to {@link clearReadiness}. */
   readiness(token: number): number {
-    return Atomics.load(this.words, TABLE + STRIDE * token + 3);
+    return Atomics.load(this.words, TABLE + STRIDE * token + READY);
   }
 
   /**
@@ -155,7 +158,7 @@ export class TokenTable {
    * Returns false when an event came in between: the caller tries its syscall again.
    */
   clearReadiness(token: number, observed: number, bits: number): boolean {
-    return Atomics.compareExchange(this.words, TABLE + STRIDE * token + 3, observed, observed & ~bits) === observed;
+    return Atomics.compareExchange(this.words, TABLE + STRIDE * token + READY, observed, observed & ~bits) === observed;
   }
 
   /** Records and wakes whoever waits on the event `(mask, token, generation)`. */
@@ -166,10 +169,10 @@ export class TokenTable {
     const bits = readinessOf(mask);
     const tag = generation & 0xffff;
     for (;;) {
-      const w = Atomics.load(this.words, at + 3);
+      const w = Atomics.load(this.words, at + READY);
       if (w >>> GEN_SHIFT !== tag) break;
       const next = (w & ~TICK_MASK) | ((w + TICK) & TICK_MASK) | bits;
-      if (Atomics.compareExchange(this.words, at + 3, w, next) === w) break;
+      if (Atomics.compareExchange(this.words, at + READY, w, next) === w) break;
     }
     if ((mask & READ_READY) !== 0) {
       const r = Atomics.load(this.words, at + 1);

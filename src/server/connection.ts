@@ -73,6 +73,7 @@ import type { JoinHandle } from "../runtime/task.js";
 import type { Waker } from "../runtime/waker.js";
 import * as sys from "../sys/index.js";
 import { sleep } from "../time/sleep.js";
+import { deregisterAndClose } from "../net/close.js";
 import { SimpleHead } from "./request-head.js";
 import { responseBound, writeResponse } from "./response.js";
 import { route } from "./route.js";
@@ -521,10 +522,7 @@ export class Connection implements Future<void>, Source {
     this.timer = null;
     try {
       timer?.drop?.();
-      // Deregister before closing: a closed fd number is reused at once, by any thread. Closing
-      // removes the fd from the epoll set, so only the token table needs telling.
-      if (this.id >= 0) reactor().deregisterForClose(this.id);
-      sys.close(this.fd);
+      deregisterAndClose(this, this.id);
     } finally {
       this.host.connectionClosed(this);
     }
