@@ -176,3 +176,32 @@ test("a ready(…) main with spawned failing task still returns, reporting the f
   assert.equal(out, "handled");
   assert.equal(new Executor().blockOn(ready("again")), "again");
 });
+
+test("a second copy of the runtime in one thread refuses to load, naming both (the bundle and dist/src)", async () => {
+  const r = await runModule(`
+    import { Executor } from "reactor-executor";
+    new Executor();
+    try {
+      await import("./dist/src/index.js");
+      console.log("loaded twice");
+    } catch (e) {
+      console.log(e.name, e.code, e.message);
+    }
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^RuntimeError ERR_RUNTIME reactor-executor is loaded twice in this thread \(file:\S+\/dist\/bundle\/\S+\.js and file:\S+\/dist\/src\/runtime\/\S+\.js\)/);
+});
+
+test("the package's entry is the bundle, and a thread started from it runs on the same copy", async () => {
+  const r = await runModule(`
+    import { init, spawnThread, coroutine, wait } from "reactor-executor";
+    console.log(import.meta.resolve("reactor-executor").replace(/^.*\\/dist\\//, "dist/"));
+    const ex = init();
+    const out = new SharedArrayBuffer(8);
+    const h = spawnThread("t1", new URL("dist/test/util/thread-programs.js", "file://" + process.cwd() + "/"), "writeAfter", out, 1, 42, 5);
+    ex.blockOn(coroutine(function* () { yield* wait(h.join()); }));
+    console.log(new Int32Array(out)[1]);
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "dist/bundle/index.js\n42\n");
+});

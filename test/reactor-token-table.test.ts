@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Executor, coroutine, wait, exportWaker, PENDING, type Future, type Poll, type Waker } from "reactor-executor";
+import { Executor, coroutine, wait, exportWaker, PENDING, type Future, type Poll, type Waker } from "../src/index.js";
 import { TokenTable, READABLE, WRITABLE, ERROR, HANGUP, READ_CLOSED } from "../src/runtime/token-table.js";
 import { EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR, EPOLLRDHUP } from "../src/sys/index.js";
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import "./one-copy.js";
 import { RuntimeError } from "../errors.js";
 import type { Executor, IoDriver } from "./executor.js";
 

@@ -33,6 +33,7 @@
  *
  * @module
  */
+import "./one-copy.js";
 
 /** Executors that can exist at once in one process (all threads together). */
 export const MAX_EXECUTORS = 128;
