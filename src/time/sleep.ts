@@ -7,21 +7,19 @@
  */
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { requireExecutor } from "../runtime/context.js";
-import type { Executor } from "../runtime/executor.js";
 import { NoopWaker, type Waker } from "../runtime/waker.js";
 import { TimerEntry } from "./timer-heap.js";
 
-/** The waker slot of a sleep not polled yet. */
+/** The waker slot of a sleep not polled yet (and of one completed). */
 const NOBODY = new NoopWaker();
 
 /**
  * The sleep is its own timer-heap entry: one object per sleep instead of two, which counts when
- * 100,000 of them are pending. Until the first poll (`executor` null) `deadline` holds the
- * duration; then the due time; and -Infinity once the sleep has completed.
+ * 100,000 of them are pending. Until the first poll (`waker` still {@link NOBODY}) `deadline`
+ * holds the duration; then the due time; and -Infinity once the sleep has completed. The entry
+ * reaches its heap through its bucket, so the sleep keeps no executor of its own (8 bytes each).
  */
 class Sleep extends TimerEntry implements Future<void> {
-  private executor: Executor | null = null;
-
   constructor(ms: number) {
     super(ms > 0 ? ms : 0, NOBODY);
   }
@@ -29,13 +27,12 @@ class Sleep extends TimerEntry implements Future<void> {
   poll(waker: Waker): Poll<void> {
     const deadline = this.deadline;
     if (deadline === -Infinity) pollAfterReady("sleep()");
-    if (this.executor === null) {
+    if (this.waker === NOBODY) {
       if (deadline === 0) {
         this.deadline = -Infinity;
         return undefined;
       }
       const ex = requireExecutor("sleep()");
-      this.executor = ex;
       // Deadlines fall on whole milliseconds of the clock, rounded up (never early), as tokio's
       // wheel and Node's timers do: sleeps that end within the same millisecond fire together,
       // after one park, instead of one park each.
@@ -47,7 +44,7 @@ class Sleep extends TimerEntry implements Future<void> {
     // A fired entry has left the heap; an unfired one may be due already (a poll that came early
     // for another reason, or a late budget check).
     if (this.index < 0 || deadline <= performance.now()) {
-      this.drop();
+      this.cancel();
       this.deadline = -Infinity;
       this.waker = NOBODY;
       return undefined;
@@ -57,7 +54,7 @@ class Sleep extends TimerEntry implements Future<void> {
   }
 
   drop(): void {
-    if (this.index >= 0) this.executor!.timers.remove(this);
+    this.cancel();
   }
 }
 

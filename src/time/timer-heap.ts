@@ -25,13 +25,22 @@ export class TimerEntry {
     public deadline: number,
     public waker: Waker,
   ) {}
+
+  /** Takes the entry out of the heap it is in, if any (the same as that heap's `remove`). */
+  cancel(): void {
+    const b = this.bucket;
+    if (b !== null) b.heap.remove(this);
+  }
 }
 
-/** The entries that share one deadline, and the bucket's place in the heap. */
+/** The entries that share one deadline, the bucket's place in the heap, and the heap. */
 class Bucket {
   readonly entries: TimerEntry[] = [];
   heapIndex = -1;
-  constructor(readonly deadline: number) {}
+  constructor(
+    readonly deadline: number,
+    readonly heap: TimerHeap,
+  ) {}
 }
 
 /** Pending timers by deadline (milliseconds on the `performance.now()` clock). */
@@ -54,7 +63,7 @@ export class TimerHeap {
   insert(entry: TimerEntry): void {
     let b = this.byDeadline.get(entry.deadline);
     if (b === undefined) {
-      b = new Bucket(entry.deadline);
+      b = new Bucket(entry.deadline, this);
       this.byDeadline.set(entry.deadline, b);
       b.heapIndex = this.heap.length;
       this.heap.push(b);
