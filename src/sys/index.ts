@@ -54,6 +54,7 @@ export {
 } from "./epoll.js";
 export { eventfd, eventfdRead, eventfdWrite } from "./eventfd.js";
 export { close, read, WOULD_BLOCK, write } from "./io.js";
+export { setBatchScheduling } from "./sched.js";
 export type { WouldBlock } from "./io.js";
 export {
   accept4,

@@ -113,3 +113,7 @@ export const send = declare<(fd: number, buf: Ptr, n: number, flags: number) => 
 );
 /** `int close(int fd)`. */
 export const close = declare<(fd: number) => number>("int close(int fd)");
+/** `int sched_setscheduler(pid_t pid, int policy, const struct sched_param *param)`. */
+export const sched_setscheduler = declare<(pid: number, policy: number, param: Ptr) => number>(
+  "int sched_setscheduler(int pid, int policy, void *param)",
+);
