@@ -53,10 +53,10 @@ export class TcpStream implements Source {
   private readonly reactor: Reactor;
 
   /**
-   * @internal Wraps a socket fd. `"connecting"`: the caller
-   * registers it later with {@link addToReactor} (see connect.ts). `"accepted"`: registered now,
-   * and the first read and write are tried at once, as data is usually there already (the epoll event that says so
-   * comes through the reactor thread a little later).
+   * @internal Wraps a socket fd. `"connecting"`: the caller registers it later with
+   * {@link addToReactor} (see connect.ts). `"accepted"`: registered now, and the first read and
+   * write are tried at once, as data is usually there already (the epoll event that says so comes
+   * through the reactor thread a little later).
    */
   constructor(
     readonly fd: number,
@@ -124,13 +124,16 @@ export class TcpStream implements Source {
    * there). So no syscall is spent to hear `EAGAIN` again, nor, after the peer's FIN, to hear 0.
    */
   pollRead(waker: Waker, buf: Uint8Array, off = 0, len = buf.length - off): Poll<number> {
+    // Checked once here: the loop below goes to the reactor directly.
+    this.check();
     if (this.atEnd) return 0;
+    const r = this.reactor;
     let stored = false;
     for (;;) {
-      const ready = this.readiness();
+      const ready = r.readiness(this.id);
       if ((ready & READ_ANY) === 0) {
         if (stored) return PENDING;
-        this.waitReadable(waker);
+        r.setWaker(waker, this.id, Interest.READABLE);
         stored = true;
         continue;
       }
@@ -138,7 +141,7 @@ export class TcpStream implements Source {
       if (n === sys.WOULD_BLOCK) {
         // EAGAIN also says there is no end of stream and no error pending: clear them all, so a
         // stale hang-up cannot make this loop spin.
-        this.reactor.clearReadiness(this.id, ready, READ_ANY);
+        r.clearReadiness(this.id, ready, READ_ANY);
         continue;
       }
       if (n < len && (ready & (READ_CLOSED | ERROR)) === READ_CLOSED) this.atEnd = true;
