@@ -4,8 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import net from "node:net";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { DELAYSERVER_BIN, exchange, get, startDelayServer } from "./util/delay-server.js";
+import { cpuTicks } from "./util/proc-stat.js";
 
 test("SIGINT with connections open (waiting, idle, silent) exits 0 promptly and closes them", async (t) => {
   // Accepts not deferred, so that the silent client is a connection the server has (a deferred
@@ -133,11 +134,6 @@ test("out of fds: EMFILE is reported once, the accept loop does not spin, the ba
   assert.equal((await server.stop()).code, 0);
 });
 
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, all threads
-}
-
 /** `n` keep-alive round trips on one connection, each request sent when the last answer is in; ms. */
 async function roundTrips(port: number, n: number): Promise<number> {
   const s = net.connect({ port, host: "127.0.0.1" });
@@ -190,14 +186,9 @@ test("--reactor inline: delays overlap, round trips wait for no polling interval
   assert.ok(inlineMs < 4 * threadMs + 100, `300 round trips: inline ${inlineMs.toFixed(0)} ms, reactor thread ${threadMs.toFixed(0)} ms`);
 
   // Idle: one short wait in epoll per event-loop turn, not a busy loop.
-  const ticks = (): number => {
-    const f = readFileSync(`/proc/${inline.pid}/stat`, "utf8");
-    const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
-    return Number(rest[11]) + Number(rest[12]);
-  };
-  const before = ticks();
+  const before = cpuTicks(inline.pid);
   await new Promise((r) => setTimeout(r, 1_000));
-  const idleTicks = ticks() - before; // clock ticks, 100 per second of CPU
+  const idleTicks = cpuTicks(inline.pid) - before; // clock ticks, 100 per second of CPU
   assert.ok(idleTicks <= 10, `idle for 1 s, it used ${idleTicks * 10} ms of CPU`);
 
   const stopped = await inline.stop("SIGINT");

@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { runModule } from "./util/run-child.js";
-import { SCHED_BATCH, SCHED_OTHER } from "./util/threads-stat.js";
+import { SCHED_BATCH, SCHED_OTHER } from "./util/proc-stat.js";
 
-const threadsStat = new URL("./util/threads-stat.js", import.meta.url).href;
+const procStat = new URL("./util/proc-stat.js", import.meta.url).href;
 
 test("setBatchScheduling puts the calling thread, and only it, under SCHED_BATCH", async () => {
   const worker = new Worker(new URL("./util/sched-worker.js", import.meta.url));
@@ -23,7 +23,7 @@ test("setBatchScheduling puts the calling thread, and only it, under SCHED_BATCH
 test("init() runs the reactor thread under SCHED_BATCH at nice 5; the inline reactor starts no thread", async () => {
   const r = await runModule(`
     import { init } from "reactor-executor";
-    import { threads } from ${JSON.stringify(threadsStat)};
+    import { threads } from ${JSON.stringify(procStat)};
     const before = threads().length;
     init();
     const all = threads();
@@ -36,7 +36,7 @@ test("init() runs the reactor thread under SCHED_BATCH at nice 5; the inline rea
 
   const inline = await runModule(`
     import { init } from "reactor-executor";
-    import { threads } from ${JSON.stringify(threadsStat)};
+    import { threads } from ${JSON.stringify(procStat)};
     const before = threads().length;
     init({ reactor: "inline" });
     const all = threads();

@@ -1,6 +1,7 @@
 /**
- * The scheduling policy and nice value of this process's threads, from /proc (fields 41 and 19 of
- * `stat`, counted after the ")" that closes the thread's name, which may hold spaces).
+ * Fields of /proc `stat` files: CPU ticks of a process, scheduling policy and nice value of
+ * threads. Fields are numbered as in proc(5) and counted after the ")" that closes the name,
+ * which may hold spaces.
  */
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -12,17 +13,30 @@ export interface ThreadSched {
   nice: number;
 }
 
-function parse(stat: string): ThreadSched {
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { policy: Number(f[41 - 3]), nice: Number(f[19 - 3]) };
+/** Field `n` (proc(5) numbering, from 3 on) of the stat file at `path`. */
+function fields(path: string): (n: number) => number {
+  const stat = readFileSync(path, "utf8");
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (n) => Number(rest[n - 3]);
+}
+
+function sched(path: string): ThreadSched {
+  const f = fields(path);
+  return { policy: f(41), nice: f(19) };
+}
+
+/** CPU time of process `pid` so far, all threads, in clock ticks (100 a second): utime + stime. */
+export function cpuTicks(pid: number): number {
+  const f = fields(`/proc/${pid}/stat`);
+  return f(14) + f(15);
 }
 
 /** Every thread of this process. */
 export function threads(): ThreadSched[] {
-  return readdirSync("/proc/self/task").map((tid) => parse(readFileSync(`/proc/self/task/${tid}/stat`, "utf8")));
+  return readdirSync("/proc/self/task").map((tid) => sched(`/proc/self/task/${tid}/stat`));
 }
 
 /** The calling thread. */
 export function thisThread(): ThreadSched {
-  return parse(readFileSync("/proc/thread-self/stat", "utf8"));
+  return sched("/proc/thread-self/stat");
 }

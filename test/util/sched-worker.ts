@@ -6,7 +6,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { setBatchScheduling } from "../../src/sys/index.js";
-import { thisThread, threads } from "./threads-stat.js";
+import { thisThread, threads } from "./proc-stat.js";
 
 const before = thisThread().policy;
 setBatchScheduling();
