@@ -115,7 +115,7 @@ async function runHttpGet(): Promise<ReturnType<typeof stopMeasure>> {
             checked++;
             resolve();
           } catch (e) {
-            reject(e);
+            reject(e instanceof Error ? e : new Error(String(e)));
           }
         });
         res.on("error", reject);
@@ -155,7 +155,7 @@ async function runNet(): Promise<ReturnType<typeof stopMeasure>> {
           checked++;
           resolve();
         } catch (e) {
-          reject(e);
+          reject(e instanceof Error ? e : new Error(String(e)));
         }
       });
     });

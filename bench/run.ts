@@ -93,7 +93,8 @@ function parseCli(argv: string[]): { ids: string[]; opts: Options; only: Set<str
     else if (/^w\d+d?$/i.test(a)) ids.push(a.toUpperCase().replace(/D$/, "d"));
     else throw new Error(`unknown argument ${a}\n\n${HELP}`);
   }
-  for (const id of ids) if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`unknown workload ${id}; known: ${WORKLOADS.map((w) => w.id).join(" ")}`);
+  for (const id of ids)
+    if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`unknown workload ${id}; known: ${WORKLOADS.map((w) => w.id).join(" ")}`);
   if (rounds !== null && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error("--rounds must be a whole number >= 1");
   const effect = resolveEffect(effectDir);
   return {
@@ -135,16 +136,34 @@ const log = (s: string): void => void process.stderr.write(s + "\n");
 const out = (s: string): void => void process.stdout.write(s + "\n");
 
 function runLine(w: Workload, m: Metrics): string {
-  return w.metrics.map((x) => `${x.label} ${fmt(m[x.key])}`).join(", ") + (m["hungAtExit"] ? "  [did not exit after reporting: killed]" : "");
+  return (
+    w.metrics.map((x) => `${x.label} ${fmt(m[x.key])}`).join(", ") + (m["hungAtExit"] ? "  [did not exit after reporting: killed]" : "")
+  );
 }
 
 function loud(title: string, body: string): void {
   const bar = "!".repeat(78);
-  log(`\n${bar}\n!! ${title}\n${body.split("\n").map((l) => `!!   ${l}`).join("\n")}\n${bar}\n`);
+  log(
+    `\n${bar}\n!! ${title}\n${body
+      .split("\n")
+      .map((l) => `!!   ${l}`)
+      .join("\n")}\n${bar}\n`,
+  );
 }
 
 async function runWorkload(w: Workload, opts: Options, only: Set<string> | null, notes: string[]): Promise<WorkloadResult> {
-  const res: WorkloadResult = { workload: w, skipped: null, notes: [...notes], contenders: [], runs: [], medians: {}, okRuns: {}, ratios: {}, targets: [], table: "" };
+  const res: WorkloadResult = {
+    workload: w,
+    skipped: null,
+    notes: [...notes],
+    contenders: [],
+    runs: [],
+    medians: {},
+    okRuns: {},
+    ratios: {},
+    targets: [],
+    table: "",
+  };
   const ctx: Ctx = { opts, server: null, env: { ...process.env, ...(opts.effectUrl ? { BENCH_EFFECT_URL: opts.effectUrl } : {}) } };
   log(`\n=== ${w.id} ${w.title}`);
   const skip = w.skip?.(ctx) ?? null;
@@ -225,8 +244,8 @@ function summarise(res: WorkloadResult, active: Contender[]): void {
   for (const o of ours) {
     res.ratios[o] = {};
     for (const m of w.metrics.filter((x) => x.ratio)) {
-      res.ratios[o]![m.key] = {};
-      for (const a of alts) res.ratios[o]![m.key]![a] = res.medians[o]![m.key]! / res.medians[a]![m.key]!;
+      res.ratios[o][m.key] = {};
+      for (const a of alts) res.ratios[o][m.key]![a] = res.medians[o]![m.key]! / res.medians[a]![m.key]!;
     }
   }
   for (const t of w.targets) {
@@ -255,20 +274,30 @@ function render(res: WorkloadResult, ours: string[], alts: string[]): string {
     const med = res.medians[name]!;
     const okN = res.okRuns[name] ?? 0;
     const total = res.runs.filter((r) => r.contender === name).length;
-    rows.push([name, ...w.metrics.map((m) => fmt(med[m.key])), Number.isNaN(med["spreadPct"]!) ? "-" : `${med["spreadPct"]!.toFixed(0)}%`, `${okN}/${total}${okN < total ? " FAIL" : ""}`]);
+    rows.push([
+      name,
+      ...w.metrics.map((m) => fmt(med[m.key])),
+      Number.isNaN(med["spreadPct"]!) ? "-" : `${med["spreadPct"]!.toFixed(0)}%`,
+      `${okN}/${total}${okN < total ? " FAIL" : ""}`,
+    ]);
   }
   lines.push(table(header, rows));
   if (ours.length > 0 && alts.length > 0) {
     lines.push("");
-    lines.push(`ratio ours/alternative (medians of ${rounds} rounds; ${w.metrics.some((m) => m.better === "higher") ? "req/s: above 1 is better; the rest" : "all"}: below 1 is better)`);
+    lines.push(
+      `ratio ours/alternative (medians of ${rounds} rounds; ${w.metrics.some((m) => m.better === "higher") ? "req/s: above 1 is better; the rest" : "all"}: below 1 is better)`,
+    );
     const rrows: string[][] = [];
-    for (const o of ours) for (const m of w.metrics.filter((x) => x.ratio)) rrows.push([`${o} ${m.label}`, ...alts.map((a) => fmtRatio(res.ratios[o]?.[m.key]?.[a]))]);
+    for (const o of ours)
+      for (const m of w.metrics.filter((x) => x.ratio))
+        rrows.push([`${o} ${m.label}`, ...alts.map((a) => fmtRatio(res.ratios[o]?.[m.key]?.[a]))]);
     lines.push(table(["", ...alts.map((a) => `vs ${a}`)], rrows));
   }
   if (res.targets.length > 0) {
     lines.push("");
     lines.push("targets (issue 7):");
-    for (const t of res.targets) lines.push(`  ${t.text.padEnd(44)} ${fmtTarget(t.value).padStart(7)}  ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"}`);
+    for (const t of res.targets)
+      lines.push(`  ${t.text.padEnd(44)} ${fmtTarget(t.value).padStart(7)}  ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"}`);
   }
   return lines.join("\n");
 }
@@ -280,7 +309,10 @@ function fmtTarget(v: number): string {
 }
 
 function stamp(d: Date): string {
-  return d.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
+  return d
+    .toISOString()
+    .replace(/:/g, "-")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 function save(res: WorkloadResult, machine: Machine, opts: Options, when: Date): string {
@@ -296,7 +328,14 @@ function save(res: WorkloadResult, machine: Machine, opts: Options, when: Date):
         title: w.title,
         command: `node dist/bench/run.js ${process.argv.slice(2).join(" ")}`.trim(),
         machine,
-        options: { rounds: opts.rounds, quick: opts.quick, pinned: opts.pin, server: opts.server, wrkSeconds: opts.wrkSeconds, effect: opts.effectVersion },
+        options: {
+          rounds: opts.rounds,
+          quick: opts.quick,
+          pinned: opts.pin,
+          server: opts.server,
+          wrkSeconds: opts.wrkSeconds,
+          effect: opts.effectVersion,
+        },
         skipped: res.skipped,
         notes: res.notes,
         contenders: res.contenders,
@@ -333,11 +372,16 @@ async function main(): Promise<void> {
   log(`bench: ${selected.map((w) => w.id).join(" ")}, ${opts.rounds} rounds${opts.quick ? " (--quick)" : ""}`);
   log(`machine: ${machineLine(machine)}`);
   log(`${effectNote}; wrk: ${machine.wrk ?? "not installed (apt-get install wrk)"}`);
-  if (selected.some((w) => w.usesServer)) log(`delay server for W1/W2/W2d/W6: ${serverLabel(opts.server)}${!oursServerBuilt() ? " (ours is not built yet)" : ""}`);
+  if (selected.some((w) => w.usesServer))
+    log(`delay server for W1/W2/W2d/W6: ${serverLabel(opts.server)}${!oursServerBuilt() ? " (ours is not built yet)" : ""}`);
   for (const n of notes) log(n);
-  if (machine.loadAvg1 > 0.5 * machine.cores) log(`WARNING: load average ${machine.loadAvg1.toFixed(2)} on ${machine.cores} cores: something else is running; wall times will be noisy (CPU columns are steadier)`);
+  if (machine.loadAvg1 > 0.5 * machine.cores)
+    log(
+      `WARNING: load average ${machine.loadAvg1.toFixed(2)} on ${machine.cores} cores: something else is running; wall times will be noisy (CPU columns are steadier)`,
+    );
   if (!opts.pin) log(taskset() === null ? "taskset not found (util-linux): processes are not pinned" : "not pinned (--no-pin)");
-  if (selected.some((w) => w.id === "W2d") && machine.fdLimit < 10_100) log(`WARNING: fd limit ${machine.fdLimit} < 10,100: W2d cannot hold 10,000 connections`);
+  if (selected.some((w) => w.id === "W2d") && machine.fdLimit < 10_100)
+    log(`WARNING: fd limit ${machine.fdLimit} < 10,100: W2d cannot hold 10,000 connections`);
 
   const results: WorkloadResult[] = [];
   for (const w of selected) {
@@ -351,17 +395,27 @@ async function main(): Promise<void> {
   }
 
   // Everything again in one place.
-  const failed = results.flatMap((r) => r.runs.filter((x) => !x.ok).map((x) => `${r.workload.id} ${x.contender} round ${x.round}: ${x.error!.split("\n")[0]}`));
-  out(`\n${"=".repeat(78)}\nSUMMARY  ${when.toISOString().slice(0, 10)}  node dist/bench/run.js ${process.argv.slice(2).join(" ")}`.trimEnd());
+  const failed = results.flatMap((r) =>
+    r.runs.filter((x) => !x.ok).map((x) => `${r.workload.id} ${x.contender} round ${x.round}: ${x.error!.split("\n")[0]}`),
+  );
+  out(
+    `\n${"=".repeat(78)}\nSUMMARY  ${when.toISOString().slice(0, 10)}  node dist/bench/run.js ${process.argv.slice(2).join(" ")}`.trimEnd(),
+  );
   out(`machine: ${machineLine(machine)}`);
   out(`${effectNote}; rounds ${opts.rounds}; medians; CPU = user+sys of the measured part, all threads; RSS = peak of the process`);
   for (const n of notes) out(n);
-  if (machine.loadAvg1 > 0.5 * machine.cores) out(`WARNING: load average ${machine.loadAvg1.toFixed(2)} on ${machine.cores} cores at start: other work was running; wall times and req/s are noisy, CPU columns steadier`);
+  if (machine.loadAvg1 > 0.5 * machine.cores)
+    out(
+      `WARNING: load average ${machine.loadAvg1.toFixed(2)} on ${machine.cores} cores at start: other work was running; wall times and req/s are noisy, CPU columns steadier`,
+    );
   for (const r of results) out(r.skipped !== null ? `\n${r.workload.id} ${r.workload.title}: skipped: ${r.skipped}` : `\n${r.table}`);
   const allTargets = results.flatMap((r) => r.targets.map((t) => ({ ...t, id: r.workload.id })));
   if (allTargets.length > 0 && results.length > 1) {
     out("\ntargets (issue 7):");
-    for (const t of allTargets) out(`  ${t.id.padEnd(4)} ${t.text.padEnd(44)} ${fmtTarget(t.value).padStart(7)}  ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"}`);
+    for (const t of allTargets)
+      out(
+        `  ${t.id.padEnd(4)} ${t.text.padEnd(44)} ${fmtTarget(t.value).padStart(7)}  ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"}`,
+      );
   }
   if (failed.length > 0) {
     out(`\nFAILED RUNS (${failed.length}):`);

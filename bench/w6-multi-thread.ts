@@ -26,7 +26,7 @@ const PER_EXECUTOR = 5;
   const { positional, flags } = parseArgs(process.argv.slice(2));
   const contender = positional[0] ?? "ours-thread";
   const port = Number(flags.get("port") ?? "8080");
-  let checked = 0;
+  let checked: number;
   let measured: ReturnType<typeof stopMeasure>;
 
   if (contender === "ours-thread") {

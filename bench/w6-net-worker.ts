@@ -15,7 +15,9 @@ export function fiveRequests(port: number): Promise<void[]> {
     new Promise((resolve, reject) => {
       const path = `/${i * 1000}/HelloWorld${i}`;
       const chunks: Buffer[] = [];
-      const s = net.connect({ host: "127.0.0.1", port }, () => s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+      const s = net.connect({ host: "127.0.0.1", port }, () =>
+        s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`),
+      );
       s.on("data", (c: Buffer) => chunks.push(c));
       s.on("error", reject);
       s.on("end", () => {
@@ -23,7 +25,7 @@ export function fiveRequests(port: number): Promise<void[]> {
           checkRawResponse(Buffer.concat(chunks).toString("utf8"), `HelloWorld${i}`, `GET ${path}`);
           resolve();
         } catch (e) {
-          reject(e);
+          reject(e instanceof Error ? e : new Error(String(e)));
         }
       });
     });

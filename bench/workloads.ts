@@ -75,7 +75,9 @@ const NODE = process.execPath;
 function metricsOf(name: string, r: ChildResult): Metrics {
   if (r.timedOut) throw new Error(`${name}: timed out after ${(r.elapsedMs / 1000).toFixed(0)} s\n${tail(r.stderr)}`);
   if (r.code !== 0 || r.json === null) {
-    throw new Error(`${name}: exited with ${r.code ?? r.signal}${r.json === null ? ", no result line" : ""}\n${tail(r.stderr) || tail(r.stdout)}`);
+    throw new Error(
+      `${name}: exited with ${r.code ?? r.signal}${r.json === null ? ", no result line" : ""}\n${tail(r.stderr) || tail(r.stdout)}`,
+    );
   }
   const out: Metrics = {};
   for (const [k, v] of Object.entries(r.json)) if (typeof v === "number") out[k] = v;
@@ -88,7 +90,13 @@ function tail(s: string, lines = 25): string {
 }
 
 /** A contender that is one client process on core 1. */
-function client(name: string, ours: boolean, script: string, args: (ctx: Ctx) => string[], o: { gc?: boolean; fd?: boolean; timeoutS?: number; skip?: (ctx: Ctx) => string | null } = {}): Contender {
+function client(
+  name: string,
+  ours: boolean,
+  script: string,
+  args: (ctx: Ctx) => string[],
+  o: { gc?: boolean; fd?: boolean; timeoutS?: number; skip?: (ctx: Ctx) => string | null } = {},
+): Contender {
   const c: Contender = {
     name,
     ours,
@@ -256,7 +264,9 @@ export const WORKLOADS: Workload[] = [
         fd: true,
         timeoutS: 120,
       }),
-      client("http.get", false, "http-fanout.js", (ctx) => ["http.get", "--workload", "W6", "--port", String(ctx.server!.port)], { fd: true }),
+      client("http.get", false, "http-fanout.js", (ctx) => ["http.get", "--workload", "W6", "--port", String(ctx.server!.port)], {
+        fd: true,
+      }),
       client("fetch", false, "http-fanout.js", (ctx) => ["fetch", "--workload", "W6", "--port", String(ctx.server!.port)], { fd: true }),
       client("net", false, "http-fanout.js", (ctx) => ["net", "--workload", "W6", "--port", String(ctx.server!.port)], { fd: true }),
       client("net-workers", false, "w6-multi-thread.js", (ctx) => ["net-workers", "--port", String(ctx.server!.port)], { fd: true }),
@@ -271,8 +281,12 @@ export const WORKLOADS: Workload[] = [
     usesServer: false,
     skip: () => (spawnSync("wrk", ["--version"]).error ? "wrk is not installed: apt-get install wrk" : null),
     contenders: [
-      delayServer("ours-thread", true, "ours", [], () => (existsSync(OURS_SERVER) ? null : "dist/src/bin/delayserver.js does not exist yet")),
-      delayServer("ours-inline", true, "ours", ["--reactor", "inline"], () => (existsSync(OURS_SERVER) ? null : "dist/src/bin/delayserver.js does not exist yet")),
+      delayServer("ours-thread", true, "ours", [], () =>
+        existsSync(OURS_SERVER) ? null : "dist/src/bin/delayserver.js does not exist yet",
+      ),
+      delayServer("ours-inline", true, "ours", ["--reactor", "inline"], () =>
+        existsSync(OURS_SERVER) ? null : "dist/src/bin/delayserver.js does not exist yet",
+      ),
       delayServer("node:http", false, "node", []),
     ],
     metrics: [

@@ -47,7 +47,9 @@ if (isMainThread) {
   for (let i = 1; i < 12; i++) handles.push(spawnThread(`exec-${i}`, import.meta.url, "asyncMain"));
   executor.blockOn(asyncMain());
   // The book's `handles.into_iter().for_each(|h| h.join().unwrap())`, on a quiet executor.
-  new Executor().blockOn(coroutine(function* () {
-    for (const h of handles) yield* wait(h.join());
-  }));
+  new Executor().blockOn(
+    coroutine(function* () {
+      for (const h of handles) yield* wait(h.join());
+    }),
+  );
 }

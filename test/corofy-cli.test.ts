@@ -47,7 +47,10 @@ test("cli: unsupported input exits 1 with file:line:col on stderr, and writes no
   const r = corofyCli(src, dest);
   assert.equal(r.status, 1);
   assert.equal(r.stdout, "");
-  assert.match(r.stderr, new RegExp(`^corofy: ${src.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:5:24: \`wait\` cannot be used inside a nested function or callback`));
+  assert.match(
+    r.stderr,
+    new RegExp(`^corofy: ${src.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:5:24: \`wait\` cannot be used inside a nested function or callback`),
+  );
   assert.ok(!existsSync(dest));
 });
 

@@ -53,7 +53,9 @@ const waker = new NoopWaker();
 before(async () => {
   dir = mkdtempSync(path.join(root, "dist/test/corofy-contract-"));
   const src = path.join(root, "test/fixtures/corofy/contract.coro");
-  const js = ts.transpileModule(corofy(readFileSync(src, "utf8"), src), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const js = ts.transpileModule(corofy(readFileSync(src, "utf8"), src), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
   const file = path.join(dir, "contract.mjs");
   writeFileSync(file, js);
   m = (await import(pathToFileURL(file).href)) as Contract;
@@ -78,7 +80,10 @@ test("contract: polling after it finished throws a RuntimeError (the child is no
   child.resolve(1);
   const f = m.plusOne(child);
   assert.equal(f.poll(waker), 2);
-  assert.throws(() => f.poll(waker), (e: unknown) => e instanceof RuntimeError && /plusOne \(Coroutine0\) polled after it finished/.test(e.message));
+  assert.throws(
+    () => f.poll(waker),
+    (e: unknown) => e instanceof RuntimeError && /plusOne \(Coroutine0\) polled after it finished/.test(e.message),
+  );
   assert.equal(child.polls, 1);
 });
 
@@ -135,7 +140,13 @@ test("contract: drop() while waiting inside try/finally runs the finally (as gen
 
 test("contract: on an executor, with timers", () => {
   const log: string[] = [];
-  const out = new Executor().blockOn(m.twoSteps(map(sleep(5), () => 20), map(sleep(5), () => 22), log));
+  const out = new Executor().blockOn(
+    m.twoSteps(
+      map(sleep(5), () => 20),
+      map(sleep(5), () => 22),
+      log,
+    ),
+  );
   assert.equal(out, 42);
   assert.deepEqual(log, ["a=20", "finally"]);
 });

@@ -149,7 +149,10 @@ for (const c of CASES) {
 }
 
 test("error: a file without any coroutine", () => {
-  assert.throws(() => corofy(HEAD + "console.log(1);\n", file), (e: unknown) => e instanceof CorofyError && e.line === 1 && /no `coroutine function`/.test(e.reason));
+  assert.throws(
+    () => corofy(HEAD + "console.log(1);\n", file),
+    (e: unknown) => e instanceof CorofyError && e.line === 1 && /no `coroutine function`/.test(e.reason),
+  );
 });
 
 test("no error: `wait` outside coroutines stays an ordinary name (the runtime's `wait()`)", () => {

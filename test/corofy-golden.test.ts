@@ -27,7 +27,17 @@ function generate(file: string): string {
 }
 
 test("the fixtures include the book's examples, branches, loops and try/catch", () => {
-  for (const name of ["book-async-main", "book-join-all", "book-spawn", "branches", "loops", "try-catch", "locals", "control-flow", "cancel"]) {
+  for (const name of [
+    "book-async-main",
+    "book-join-all",
+    "book-spawn",
+    "branches",
+    "loops",
+    "try-catch",
+    "locals",
+    "control-flow",
+    "cancel",
+  ]) {
     assert.ok(inputs.includes(`${name}.coro`), `missing fixture ${name}.coro`);
   }
 });
@@ -48,8 +58,13 @@ test("golden: the book's layout (headers, the original commented out, markers ar
   const into = out.indexOf("// Into this:");
   assert.ok(rewrite !== -1 && into > rewrite);
   assert.ok(out.slice(rewrite, into).includes('//   const txt = wait Http.get("/600/HelloAsyncAwait", { port });'));
-  assert.ok(out.includes("// ---- Code you actually wrote ----\n          console.log(txt);\n          // ---------------------------------"));
-  assert.ok(out.indexOf("class Coroutine0") < out.indexOf("init().blockOn(asyncMain());"), "the class must be defined before top-level code runs");
+  assert.ok(
+    out.includes("// ---- Code you actually wrote ----\n          console.log(txt);\n          // ---------------------------------"),
+  );
+  assert.ok(
+    out.indexOf("class Coroutine0") < out.indexOf("init().blockOn(asyncMain());"),
+    "the class must be defined before top-level code runs",
+  );
   assert.match(out, /^import \{ Http, init, PENDING, RuntimeError, type Future, type Poll, type Waker \} from "reactor-executor";$/m);
 });
 
@@ -79,7 +94,10 @@ function typeCheck(files: Record<string, string>): string[] {
     };
     const program = ts.createProgram(names, options);
     return ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file === undefined || d.start === undefined ? "" : `${path.basename(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: `;
+      const where =
+        d.file === undefined || d.start === undefined
+          ? ""
+          : `${path.basename(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: `;
       return where + ts.flattenDiagnosticMessageText(d.messageText, " ");
     });
   } finally {
@@ -93,10 +111,16 @@ test("every generated file type-checks with --strict (and noUnused*, noImplicitR
 });
 
 test("the type check is not vacuous: a wrong type in generated code is reported", () => {
-  const out = generate("book-async-main.coro").replace('{ kind: "Wait1"; future: Future<string> }', '{ kind: "Wait1"; future: Future<number> }');
+  const out = generate("book-async-main.coro").replace(
+    '{ kind: "Wait1"; future: Future<string> }',
+    '{ kind: "Wait1"; future: Future<number> }',
+  );
   const errors = typeCheck({ "broken_corofied.ts": out });
   assert.ok(errors.length > 0, "expected a type error");
-  assert.ok(errors.some((e) => e.includes("number")), errors.join("\n"));
+  assert.ok(
+    errors.some((e) => e.includes("number")),
+    errors.join("\n"),
+  );
 });
 
 test("imports: names the file already imports are reused, clashing ones aliased, nothing imported twice", () => {
@@ -116,7 +140,10 @@ test("imports: names the file already imports are reused, clashing ones aliased,
     ].join("\n"),
     src,
   );
-  assert.match(out, /^import \{ sleep, PENDING as Pending, type Waker as W, RuntimeError, type Future, type Poll as Poll2 \} from "reactor-executor";$/m);
+  assert.match(
+    out,
+    /^import \{ sleep, PENDING as Pending, type Waker as W, RuntimeError, type Future, type Poll as Poll2 \} from "reactor-executor";$/m,
+  );
   assert.equal(out.match(/from "reactor-executor"/g)?.length, 1);
   assert.ok(out.includes("poll(waker: W): Poll2<void> {"));
   assert.ok(out.includes("if (state.future.poll(waker) === Pending) return Pending;"));

@@ -31,7 +31,8 @@ function generatorVersion(file: string, source: string): string {
     const d = c.declaration;
     const output = d.type === undefined ? "void" : d.type.getText(marked.parsed);
     edits.push({ at: c.keyword, end: c.keyword + "coroutine".length, text: "" });
-    if (d.type === undefined) edits.push({ at: d.body.getStart(marked.parsed), end: d.body.getStart(marked.parsed), text: ": __Future<void> " });
+    if (d.type === undefined)
+      edits.push({ at: d.body.getStart(marked.parsed), end: d.body.getStart(marked.parsed), text: ": __Future<void> " });
     else edits.push({ at: d.type.getStart(marked.parsed), end: d.type.end, text: `__Future<${output}>` });
     const open = d.body.getStart(marked.parsed) + 1;
     edits.push({ at: open, end: open, text: ` return __coroutine(function* ${d.name.text}(): __CoroutineBody<${output}> {` });
@@ -52,7 +53,9 @@ let serverPort = 0;
 
 before(async () => {
   dir = mkdtempSync(path.join(root, "dist/test/corofy-run-"));
-  server = spawn(process.execPath, [path.join(root, "dist/src/bin/delayserver.js"), "127.0.0.1", "--port", "0", "--quiet"], { stdio: ["ignore", "pipe", "inherit"] });
+  server = spawn(process.execPath, [path.join(root, "dist/src/bin/delayserver.js"), "127.0.0.1", "--port", "0", "--quiet"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   serverPort = await new Promise<number>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`the delay server did not say where it listens: ${out}`)), 10_000);
@@ -82,7 +85,11 @@ function run(name: string, code: string): string {
   const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
   const file = path.join(dir, `${name}.mjs`);
   writeFileSync(file, js);
-  const r = spawnSync(process.execPath, [file], { encoding: "utf8", timeout: 30_000, env: { ...process.env, DELAY_SERVER_PORT: String(serverPort) } });
+  const r = spawnSync(process.execPath, [file], {
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { ...process.env, DELAY_SERVER_PORT: String(serverPort) },
+  });
   assert.equal(r.status, 0, `${name} failed (${r.status ?? r.signal}):\n${r.stderr}`);
   return r.stdout.replace(/^(HTTP\/1\.\d \d+ [^\r\n]*)\r?\n(?:[^\r\n]+\r?\n)*\r?\n/gm, "$1\n<headers>\n\n");
 }

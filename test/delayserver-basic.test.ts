@@ -74,11 +74,15 @@ test("the message is percent-decoded as UTF-8, slashes kept, the query stripped"
     assert.equal(r.body, body, path);
   }
   // Raw UTF-8 bytes on the wire (node:http refuses to send them) decode the same way.
-  const raw = await exchange(server.port, [Buffer.concat([Buffer.from("GET /0/"), Buffer.from("żółw", "utf8"), Buffer.from(" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")])]);
+  const raw = await exchange(server.port, [
+    Buffer.concat([Buffer.from("GET /0/"), Buffer.from("żółw", "utf8"), Buffer.from(" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]),
+  ]);
   const [response] = parseResponses(raw.text);
   assert.equal(response?.body, "żółw");
   // An absolute-form target is routed by its path.
-  const absolute = await exchange(server.port, [`GET http://127.0.0.1:${server.port}/0/absolute HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]);
+  const absolute = await exchange(server.port, [
+    `GET http://127.0.0.1:${server.port}/0/absolute HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+  ]);
   assert.equal(parseResponses(absolute.text)[0]?.body, "absolute");
 });
 
@@ -89,7 +93,10 @@ test("logs `#{n} - {delay}ms: {message}` per request, numbered in arrival order"
   await get(`${server.url}/nope/${tag}-not-routed`); // not routed: not logged, not counted
   await get(`${server.url}/0/${tag}%0Anewline`);
   await server.waitForOutput(new RegExp(`^#\\d+ - 0ms: ${tag}\\\\nnewline$`, "m"));
-  const lines = server.stdout().split("\n").filter((l) => l.includes(tag));
+  const lines = server
+    .stdout()
+    .split("\n")
+    .filter((l) => l.includes(tag));
   assert.equal(lines.length, 3, lines.join("\n"));
   const n = Number(/^#(\d+) /.exec(lines[0]!)?.[1]);
   assert.ok(n >= 1);
@@ -128,10 +135,13 @@ test("keep-alive: several requests on one connection", async () => {
 });
 
 test("keep-alive on a raw connection: requests sent one after the other, answers in turn", async () => {
-  const r = await exchange(
-    server.port,
-    ["GET /0/one HTTP/1.1\r\nHost: x\r\n\r\n", 50, "GET /20/two HTTP/1.1\r\nHost: x\r\n\r\n", 80, "GET /0/three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],
-  );
+  const r = await exchange(server.port, [
+    "GET /0/one HTTP/1.1\r\nHost: x\r\n\r\n",
+    50,
+    "GET /20/two HTTP/1.1\r\nHost: x\r\n\r\n",
+    80,
+    "GET /0/three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+  ]);
   assert.equal(r.ended, "end");
   const responses = parseResponses(r.text);
   assert.deepEqual(

@@ -39,7 +39,10 @@ test("SIGTERM exits 0 too, and the request log is flushed before exit", async (t
   for (let i = 0; i < 50; i++) await get(`${server.url}/0/flushed${i}`);
   const stopped = await server.stop("SIGTERM");
   assert.equal(stopped.code, 0);
-  const lines = server.stdout().split("\n").filter((l) => l.includes("flushed"));
+  const lines = server
+    .stdout()
+    .split("\n")
+    .filter((l) => l.includes("flushed"));
   assert.equal(lines.length, 50);
   assert.equal(lines[49], "#50 - 0ms: flushed49");
 });
@@ -65,7 +68,7 @@ test("IPv6 and localhost hosts", async (t) => {
     const body = await new Promise<string>((resolve, reject) => {
       const s = net.connect({ port: v6.port, host: "::1" });
       let text = "";
-      s.on("data", (d) => (text += d));
+      s.on("data", (d: Buffer) => (text += d.toString("latin1")));
       s.on("end", () => resolve(text));
       s.on("error", reject);
       s.write("GET /0/six HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -81,7 +84,16 @@ test("IPv6 and localhost hosts", async (t) => {
 });
 
 test("bad arguments exit 2 with the usage; --help exits 0", () => {
-  for (const args of [["--port", "http"], ["--port", "70000"], ["--bogus"], ["a", "b"], ["--idle-timeout-ms", "0"], ["not-an-ip"], ["--reactor", "fast"], ["--reactor"]]) {
+  for (const args of [
+    ["--port", "http"],
+    ["--port", "70000"],
+    ["--bogus"],
+    ["a", "b"],
+    ["--idle-timeout-ms", "0"],
+    ["not-an-ip"],
+    ["--reactor", "fast"],
+    ["--reactor"],
+  ]) {
     const r = spawnSync(process.execPath, [DELAYSERVER_BIN, ...args], { encoding: "utf8", timeout: 10_000 });
     assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, /usage: delayserver \[host\] \[--port PORT\] \[--quiet\]/, args.join(" "));
@@ -95,7 +107,10 @@ test("a port in use is a clear error and exit 1", async (t) => {
   const server = await startDelayServer();
   t.after(() => server.stop("SIGKILL"));
   try {
-    const r = spawnSync(process.execPath, [DELAYSERVER_BIN, "127.0.0.1", "--port", String(server.port)], { encoding: "utf8", timeout: 10_000 });
+    const r = spawnSync(process.execPath, [DELAYSERVER_BIN, "127.0.0.1", "--port", String(server.port)], {
+      encoding: "utf8",
+      timeout: 10_000,
+    });
     assert.equal(r.status, 1);
     assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${server.port}: .*EADDRINUSE`));
   } finally {

@@ -35,9 +35,13 @@ async function eventually(f: () => boolean, ms: number): Promise<boolean> {
 }
 
 test("pipelining: answers in request order, delays counted from arrival (concurrently)", async () => {
-  const r = await exchange(server.port, [request("/600/a") + request("/0/b") + request("/300/c") + request("/0/d", "Connection: close\r\n")], {
-    timeoutMs: 5_000,
-  });
+  const r = await exchange(
+    server.port,
+    [request("/600/a") + request("/0/b") + request("/300/c") + request("/0/d", "Connection: close\r\n")],
+    {
+      timeoutMs: 5_000,
+    },
+  );
   assert.equal(r.ended, "end");
   const responses = parseResponses(r.text);
   assert.deepEqual(
@@ -121,7 +125,10 @@ test("the header timeout applies to the next request on a keep-alive connection 
 });
 
 test("a client that disconnects while its delay is pending has its connection closed at once", async () => {
-  assert.ok(await eventually(() => server.socketCount() === baseline, 2_000), `no leftover sockets: ${server.socketCount()} vs ${baseline}`);
+  assert.ok(
+    await eventually(() => server.socketCount() === baseline, 2_000),
+    `no leftover sockets: ${server.socketCount()} vs ${baseline}`,
+  );
   const clients: net.Socket[] = [];
   for (let i = 0; i < 20; i++) {
     const s = net.connect({ port: server.port, host: "127.0.0.1" });
@@ -130,7 +137,10 @@ test("a client that disconnects while its delay is pending has its connection cl
     clients.push(s);
   }
   await server.waitForOutput(/^#\d+ - 60000ms: gone19$/m);
-  assert.ok(await eventually(() => server.socketCount() === baseline + 20, 2_000), `20 connections open: ${server.socketCount() - baseline}`);
+  assert.ok(
+    await eventually(() => server.socketCount() === baseline + 20, 2_000),
+    `20 connections open: ${server.socketCount() - baseline}`,
+  );
   const t0 = performance.now();
   for (const s of clients) s.destroy();
   assert.ok(await eventually(() => server.socketCount() === baseline, 1_000), `all closed: ${server.socketCount() - baseline} left`);

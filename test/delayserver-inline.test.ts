@@ -14,7 +14,17 @@ test("the delay server suites pass with --reactor inline", async () => {
     timeoutMs: 180_000,
   });
   const summary = r.stdout.split("\n").filter((l) => /^# (tests|pass|fail)/.test(l));
-  assert.equal(r.code, 0, `${summary.join("\n")}\n${r.stdout.split("\n").filter((l) => l.startsWith("not ok")).join("\n")}\n${r.stdout.slice(-3000)}`);
-  assert.ok(summary.some((l) => /^# pass [1-9]\d+$/.test(l)), summary.join("\n"));
+  assert.equal(
+    r.code,
+    0,
+    `${summary.join("\n")}\n${r.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("not ok"))
+      .join("\n")}\n${r.stdout.slice(-3000)}`,
+  );
+  assert.ok(
+    summary.some((l) => /^# pass [1-9]\d+$/.test(l)),
+    summary.join("\n"),
+  );
   assert.ok(summary.includes("# fail 0"), summary.join("\n"));
 });

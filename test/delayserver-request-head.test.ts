@@ -35,7 +35,12 @@ function fast(bytes: Buffer, start = 0): Outcome | null {
 function check(text: string | Buffer, expectFast?: boolean): void {
   const bytes = typeof text === "string" ? Buffer.from(text, "latin1") : text;
   const f = fast(bytes);
-  if (expectFast !== undefined) assert.equal(f !== null, expectFast, `fast path ${expectFast ? "should" : "should not"} take ${JSON.stringify(bytes.toString("latin1"))}`);
+  if (expectFast !== undefined)
+    assert.equal(
+      f !== null,
+      expectFast,
+      `fast path ${expectFast ? "should" : "should not"} take ${JSON.stringify(bytes.toString("latin1"))}`,
+    );
   if (f !== null) assert.deepEqual(general(bytes), f, JSON.stringify(bytes.toString("latin1")));
 }
 
@@ -125,7 +130,8 @@ test("generated heads: wherever the fast path accepts, the general parser agrees
   for (let i = 0; i < 100_000; i++) {
     let text = `${pick(methods)} ${pick(targets)} ${pick(versions)}${pick(ends)}`;
     const fields = rand(4);
-    for (let f = 0; f < fields; f++) text += `${pick(names)}${rand(8) === 0 ? " " : ""}:${rand(2) === 0 ? " " : ""}${pick(values)}${pick(ends)}`;
+    for (let f = 0; f < fields; f++)
+      text += `${pick(names)}${rand(8) === 0 ? " " : ""}:${rand(2) === 0 ? " " : ""}${pick(values)}${pick(ends)}`;
     text += pick(ends);
     if (rand(4) === 0) text += "GET /0/next HTTP/1.1\r\n\r\n";
     const bytes = Buffer.from(text, "latin1");

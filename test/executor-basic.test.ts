@@ -1,6 +1,20 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Executor, coroutine, wait, spawn, sleep, ready, yieldNow, PENDING, NoopWaker, RuntimeError, type Future, type Poll, type Waker } from "reactor-executor";
+import {
+  Executor,
+  coroutine,
+  wait,
+  spawn,
+  sleep,
+  ready,
+  yieldNow,
+  PENDING,
+  NoopWaker,
+  RuntimeError,
+  type Future,
+  type Poll,
+  type Waker,
+} from "reactor-executor";
 import { SelfWaking, Trigger } from "./util/futures.js";
 import { runModule } from "./util/run-child.js";
 
@@ -12,10 +26,12 @@ test("blockOn waits until every spawned task has finished (the book's rule)", ()
   const order: string[] = [];
   const out = new Executor().blockOn(
     coroutine(function* () {
-      spawn(coroutine(function* () {
-        yield* wait(sleep(30));
-        order.push("child");
-      }));
+      spawn(
+        coroutine(function* () {
+          yield* wait(sleep(30));
+          order.push("child");
+        }),
+      );
       order.push("main");
       return "main done";
     }),
@@ -46,7 +62,10 @@ test("SelfWaking: polls = wakes + 1", () => {
 });
 
 test("spawn outside a running executor throws a clear error", () => {
-  assert.throws(() => spawn(ready(1)), (e: unknown) => e instanceof RuntimeError && /running executor/.test(e.message));
+  assert.throws(
+    () => spawn(ready(1)),
+    (e: unknown) => e instanceof RuntimeError && /running executor/.test(e.message),
+  );
 });
 
 test("polling a finished future throws", () => {
@@ -110,10 +129,12 @@ test("a task that keeps waking itself does not starve timers (budget) and yieldN
   let timerFired = false;
   new Executor().blockOn(
     coroutine(function* () {
-      spawn(coroutine(function* () {
-        yield* wait(sleep(5));
-        timerFired = true;
-      }));
+      spawn(
+        coroutine(function* () {
+          yield* wait(sleep(5));
+          timerFired = true;
+        }),
+      );
       while (!timerFired) {
         spins++;
         yield* wait(yieldNow());
@@ -134,7 +155,13 @@ test("the verbose executor prints the book's lines, synchronously", async () => 
   assert.equal(r.code, 0, r.stderr);
   assert.equal(
     r.stdout,
-    ["exec-1: 3 pending tasks. Sleep until notified.", "exec-1: 2 pending tasks. Sleep until notified.", "exec-1: 1 pending tasks. Sleep until notified.", "exec-1: All tasks are finished", ""].join("\n"),
+    [
+      "exec-1: 3 pending tasks. Sleep until notified.",
+      "exec-1: 2 pending tasks. Sleep until notified.",
+      "exec-1: 1 pending tasks. Sleep until notified.",
+      "exec-1: All tasks are finished",
+      "",
+    ].join("\n"),
   );
 });
 
@@ -167,10 +194,12 @@ test("a trigger fired from another task completes", () => {
   const t = new Trigger("fired");
   const out = new Executor().blockOn(
     coroutine(function* () {
-      spawn(coroutine(function* () {
-        yield* wait(sleep(5));
-        t.fire();
-      }));
+      spawn(
+        coroutine(function* () {
+          yield* wait(sleep(5));
+          t.fire();
+        }),
+      );
       return yield* wait(t);
     }),
   );

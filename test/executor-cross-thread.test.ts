@@ -1,7 +1,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
-import { Executor, NoopWaker, coroutine, wait, spawn, joinAll, timeout, exportWaker, releaseWaker, PENDING, type Future, type Poll, type Waker } from "../src/index.js";
+import {
+  Executor,
+  NoopWaker,
+  coroutine,
+  wait,
+  spawn,
+  joinAll,
+  timeout,
+  exportWaker,
+  releaseWaker,
+  PENDING,
+  type Future,
+  type Poll,
+  type Waker,
+} from "../src/index.js";
 import { wakeHubBuffer } from "../src/runtime/wake-hub.js";
 
 /** Pending until the worker has sent all its wakes; counts its polls. */

@@ -1,6 +1,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Executor, NoopWaker, coroutine, wait, spawn, sleep, ready, fromPromise, CancelledError, DeadlockError, RuntimeError, PENDING, type Future, type Poll, type JoinHandle } from "reactor-executor";
+import {
+  Executor,
+  NoopWaker,
+  coroutine,
+  wait,
+  spawn,
+  sleep,
+  ready,
+  fromPromise,
+  CancelledError,
+  DeadlockError,
+  RuntimeError,
+  PENDING,
+  type Future,
+  type Poll,
+  type JoinHandle,
+} from "reactor-executor";
 import { Failing, Trigger } from "./util/futures.js";
 import { runModule } from "./util/run-child.js";
 
@@ -9,10 +25,12 @@ test("a task that throws makes its JoinHandle rethrow, and the executor goes on"
   const out = new Executor().blockOn(
     coroutine(function* () {
       const bad = spawn(new Failing(boom));
-      const good = spawn(coroutine(function* () {
-        yield* wait(sleep(5));
-        return "still running";
-      }));
+      const good = spawn(
+        coroutine(function* () {
+          yield* wait(sleep(5));
+          return "still running";
+        }),
+      );
       let caught: unknown = null;
       try {
         yield* wait(bad);
@@ -58,7 +76,7 @@ test("abort() drops the task's future and joiners get CancelledError", () => {
       assert.equal(h.finished, true);
       yield* wait(sleep(1));
       assert.throws(() => {
-        throw h.poll(new NoopWaker());
+        throw h.poll(new NoopWaker()) as unknown as Error;
       }, CancelledError);
     }),
   );
@@ -132,13 +150,16 @@ test("fromPromise under blockOn throws an error naming run", () => {
 });
 
 test("run: a Promise that never settles and nothing else alive is a DeadlockError, not a hang", async () => {
-  const r = await runModule(`
+  const r = await runModule(
+    `
     import { Executor, fromPromise } from "reactor-executor";
     try {
       await new Executor().run(fromPromise(new Promise(() => {})));
       console.log("resolved?");
     } catch (e) { console.log(e.name, e.code); }
-  `, { timeoutMs: 10_000 });
+  `,
+    { timeoutMs: 10_000 },
+  );
   assert.equal(r.timedOut, false);
   assert.equal(r.stdout, "DeadlockError EDEADLK\n", r.stderr);
 });
@@ -189,7 +210,10 @@ test("a second copy of the runtime in one thread refuses to load, naming both (t
     }
   `);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^RuntimeError ERR_RUNTIME reactor-executor is loaded twice in this thread \(file:\S+\/dist\/bundle\/\S+\.js and file:\S+\/dist\/src\/runtime\/\S+\.js\)/);
+  assert.match(
+    r.stdout,
+    /^RuntimeError ERR_RUNTIME reactor-executor is loaded twice in this thread \(file:\S+\/dist\/bundle\/\S+\.js and file:\S+\/dist\/src\/runtime\/\S+\.js\)/,
+  );
 });
 
 test("the package's entry is the bundle, and a thread started from it runs on the same copy", async () => {

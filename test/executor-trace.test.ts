@@ -14,7 +14,8 @@ test("tasks and parks are published on diagnostics channels, with ids and names"
     const { id, name, outcome } = m as { id: number; name: string; outcome: string };
     seen.push(`finish #${id} ${name} ${outcome}`);
   };
-  const onPark = (m: unknown) => seen.push(`park ${(m as { executor: string; pending: number }).executor} ${(m as { pending: number }).pending}`);
+  const onPark = (m: unknown) =>
+    seen.push(`park ${(m as { executor: string; pending: number }).executor} ${(m as { pending: number }).pending}`);
   diagnostics_channel.subscribe("reactor-executor:task:spawn", onSpawn);
   diagnostics_channel.subscribe("reactor-executor:task:finish", onFinish);
   diagnostics_channel.subscribe("reactor-executor:executor:park", onPark);
@@ -25,7 +26,9 @@ test("tasks and parks are published on diagnostics channels, with ids and names"
         yield* wait(sleep(5));
         try {
           yield* wait(bad);
-        } catch {}
+        } catch {
+          // expected: `bad` failed
+        }
         yield* wait(spawn(ready(1), { name: "fine" }));
       }),
     );

@@ -1,6 +1,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Executor, coroutine, wait, spawn, sleep, ready, joinAll, join, select, race, map, PENDING, type Future, type Poll, type Waker } from "reactor-executor";
+import {
+  Executor,
+  coroutine,
+  wait,
+  spawn,
+  sleep,
+  ready,
+  joinAll,
+  join,
+  select,
+  race,
+  map,
+  PENDING,
+  type Future,
+  type Poll,
+  type Waker,
+} from "reactor-executor";
 import { Failing, Trigger } from "./util/futures.js";
 
 test("joinAll resolves to outputs in input order, whatever order they finish in", () => {
@@ -12,16 +28,21 @@ test("joinAll re-polls only the child that was woken", () => {
   const triggers = Array.from({ length: 100 }, (_, i) => new Trigger(i));
   const out = new Executor().blockOn(
     coroutine(function* () {
-      spawn(coroutine(function* () {
-        for (const t of triggers) {
-          yield* wait(sleep(0.1));
-          t.fire();
-        }
-      }));
+      spawn(
+        coroutine(function* () {
+          for (const t of triggers) {
+            yield* wait(sleep(0.1));
+            t.fire();
+          }
+        }),
+      );
       return yield* wait(joinAll(triggers));
     }),
   );
-  assert.deepEqual(out, triggers.map((_, i) => i));
+  assert.deepEqual(
+    out,
+    triggers.map((_, i) => i),
+  );
   // Each child: the first poll, then the poll after its own wake. The book's join_all would poll
   // every pending child on every wake: ~5,000 polls here.
   for (const t of triggers) assert.equal(t.polls, 2);
@@ -35,13 +56,22 @@ test("joinAll: the first error drops the rest and is thrown", () => {
   const a = new Trigger(1);
   const b = new Trigger(2);
   const boom = new Error("child failed");
-  assert.throws(() => new Executor().blockOn(joinAll<number>([a, new Failing(boom), b])), (e) => e === boom);
+  assert.throws(
+    () => new Executor().blockOn(joinAll<number>([a, new Failing(boom), b])),
+    (e) => e === boom,
+  );
   assert.equal(a.drops, 1);
   assert.equal(b.drops, 1);
 });
 
 test("join gives a typed tuple", () => {
-  const [n, s, v] = new Executor().blockOn(join(ready(1), map(sleep(5), () => "slept"), ready(true)));
+  const [n, s, v] = new Executor().blockOn(
+    join(
+      ready(1),
+      map(sleep(5), () => "slept"),
+      ready(true),
+    ),
+  );
   const typed: [number, string, boolean] = [n, s, v];
   assert.deepEqual(typed, [1, "slept", true]);
 });

@@ -159,7 +159,10 @@ test("a generator object works as a body: lazy until the first poll, output, err
 
 test("coroutine refuses a body that is neither a generator function nor a generator", () => {
   for (const bad of [null, undefined, 42, "x", {}, Promise.resolve(1)]) {
-    assert.throws(() => coroutine(bad as never), (e: unknown) => e instanceof TypeError && /generator function or a generator/.test(e.message));
+    assert.throws(
+      () => coroutine(bad as never),
+      (e: unknown) => e instanceof TypeError && /generator function or a generator/.test(e.message),
+    );
   }
 });
 

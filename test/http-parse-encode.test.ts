@@ -110,7 +110,11 @@ test("serializeResponse: the delay server's answers, byte for byte", () => {
     "HTTP/1.1 299 Fine\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n{}",
   );
   assert.match(text(serializeResponse({ status: 599, keepAlive: true })), /^HTTP\/1\.1 599 \r\n/);
-  for (const [status, reason] of [[400, "Bad Request"], [404, "Not Found"], [431, "Request Header Fields Too Large"]] as const) {
+  for (const [status, reason] of [
+    [400, "Bad Request"],
+    [404, "Not Found"],
+    [431, "Request Header Fields Too Large"],
+  ] as const) {
     assert.ok(text(serializeResponse({ status, keepAlive: false })).startsWith(`HTTP/1.1 ${status} ${reason}\r\n`));
   }
 });

@@ -59,16 +59,32 @@ const PIPELINE_EXPECTED = [
     method: "GET",
     target: "/100/hello%20world",
     version: "1.1",
-    headers: [["host", "127.0.0.1:8080"], ["user-agent", "t"]],
+    headers: [
+      ["host", "127.0.0.1:8080"],
+      ["user-agent", "t"],
+    ],
     keepAlive: true,
     body: "",
   },
-  { method: "POST", target: "/submit", version: "1.1", headers: [["host", "x"], ["content-length", "5"]], keepAlive: true, body: "hello" },
+  {
+    method: "POST",
+    target: "/submit",
+    version: "1.1",
+    headers: [
+      ["host", "x"],
+      ["content-length", "5"],
+    ],
+    keepAlive: true,
+    body: "hello",
+  },
   {
     method: "PUT",
     target: "/chunked",
     version: "1.1",
-    headers: [["host", "x"], ["transfer-encoding", "chunked"]],
+    headers: [
+      ["host", "x"],
+      ["transfer-encoding", "chunked"],
+    ],
     keepAlive: true,
     body: "abc",
   },
@@ -84,7 +100,10 @@ test("one GET request", () => {
     method: "GET",
     target: "/1000/HelloWorld",
     version: "1.1",
-    headers: [["host", "localhost"], ["accept", "*/*"]],
+    headers: [
+      ["host", "localhost"],
+      ["accept", "*/*"],
+    ],
     keepAlive: true,
     body: "",
   });
@@ -120,7 +139,7 @@ test("200 pipelined requests in pseudo-random pieces: every one, in order", () =
   const bytes = Buffer.from(parts.join(""));
   let seed = 1;
   const cuts: number[] = [];
-  for (let at = 0; ; ) {
+  for (let at = 0; ;) {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     at += 1 + (seed % 400);
     if (at >= bytes.length) break;
@@ -152,7 +171,10 @@ test("buffered counts a partly received request; next() waits for the rest", () 
 
 test("empty lines before a request line are skipped", () => {
   const requests = feed(Buffer.from("\r\n\r\nGET /a HTTP/1.1\r\n\r\n\r\nGET /b HTTP/1.1\r\n\r\n"), []);
-  assert.deepEqual(requests.map((r) => r.target), ["/a", "/b"]);
+  assert.deepEqual(
+    requests.map((r) => r.target),
+    ["/a", "/b"],
+  );
 });
 
 test("keep-alive: HTTP/1.1 on unless Connection: close, HTTP/1.0 off unless Connection: keep-alive", () => {
@@ -276,5 +298,8 @@ test("after an error the parser keeps throwing the same error", () => {
     first = e;
   }
   assert.ok(first instanceof HttpRequestError);
-  assert.throws(() => parser.next(), (e) => e === first);
+  assert.throws(
+    () => parser.next(),
+    (e) => e === first,
+  );
 });

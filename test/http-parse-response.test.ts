@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import { HttpParseError } from "../src/errors.js";
 import { parseResponse, ResponseParser, type HttpResponse, type ResponseParserOptions } from "../src/http/parse-response.js";
 
-const CONTENT_LENGTH =
-  "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nX-Rep: 1\r\nx-rep: 2\r\n\r\nhello world";
+const CONTENT_LENGTH = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nX-Rep: 1\r\nx-rep: 2\r\n\r\nhello world";
 const CHUNKED =
   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n" +
   '5;name=value\r\nhello\r\n1 ; a="b c"\r\n \r\nA\r\n0123456789\r\n0;last\r\nX-Sum: 42\r\nX-Other: y\r\n\r\n';
 const CLOSE_DELIMITED = "HTTP/1.0 200 OK\r\nServer: test\r\n\r\nuntil the end\r\n\r\nof the stream";
-const INTERIM = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
+const INTERIM =
+  "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
 
 /** Plain data, so deepEqual compares what was parsed. */
 function summary(res: HttpResponse) {
@@ -72,11 +72,14 @@ test("Content-Length response: status, case-insensitive headers, repeated header
   assert.equal(res.headers.get("CONTENT-TYPE"), "text/plain");
   assert.equal(res.headers.get("x-rep"), "1, 2");
   assert.equal(res.headers.get("missing"), undefined);
-  assert.deepEqual([...res.headers.entries()], [
-    ["content-type", "text/plain"],
-    ["content-length", "11"],
-    ["x-rep", "1, 2"],
-  ]);
+  assert.deepEqual(
+    [...res.headers.entries()],
+    [
+      ["content-type", "text/plain"],
+      ["content-length", "11"],
+      ["x-rep", "1, 2"],
+    ],
+  );
   assert.equal(res.text(), "hello world");
   assert.deepEqual([...res.trailers.entries()], []);
 });
@@ -85,7 +88,13 @@ test("chunked response with extensions and trailers", () => {
   const res = parseResponse(Buffer.from(CHUNKED));
   assert.equal(res.text(), "hello 0123456789");
   assert.equal(res.headers.get("transfer-encoding"), "chunked");
-  assert.deepEqual([...res.trailers.entries()], [["x-sum", "42"], ["x-other", "y"]]);
+  assert.deepEqual(
+    [...res.trailers.entries()],
+    [
+      ["x-sum", "42"],
+      ["x-other", "y"],
+    ],
+  );
 });
 
 test("close-delimited response completes only at end()", () => {
@@ -151,7 +160,9 @@ test("HEAD, 204 and 304 responses have no body whatever their headers say", () =
 });
 
 test("framing: Transfer-Encoding beats Content-Length; a non-chunked coding reads until close", () => {
-  const both = parseResponse(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  const both = parseResponse(
+    Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+  );
   assert.equal(both.text(), "abc");
   const gzip = new ResponseParser();
   assert.equal(gzip.push(Buffer.from("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n")), undefined);
@@ -214,7 +225,15 @@ test("oversized headers fed byte by byte fail as soon as the limit is passed, no
 });
 
 test("malformed status lines are named in the error", () => {
-  for (const line of ["HTTP/1.1 20 OK", "HTTP/2 200 OK", "HTTP/1.1 200OK", "ICY 200 OK", "HTTP/1.1 099 Low", "http/1.1 200 OK", "HTTP/1.1 200 OK\x01"]) {
+  for (const line of [
+    "HTTP/1.1 20 OK",
+    "HTTP/2 200 OK",
+    "HTTP/1.1 200OK",
+    "ICY 200 OK",
+    "HTTP/1.1 099 Low",
+    "http/1.1 200 OK",
+    "HTTP/1.1 200 OK\x01",
+  ]) {
     const e = parseError(`${line}\r\nContent-Length: 0\r\n\r\n`);
     assert.equal(e.message, `malformed status line: ${JSON.stringify(line)}`);
   }
@@ -233,7 +252,10 @@ test("malformed header lines and values", () => {
 
 test("invalid Content-Length values", () => {
   for (const value of ["abc", "-1", "1, 2", "", "1e3", "0x10"]) {
-    assert.equal(parseError(`HTTP/1.1 200 OK\r\nContent-Length: ${value}\r\n\r\n`).message, `invalid Content-Length: ${JSON.stringify(value)}`);
+    assert.equal(
+      parseError(`HTTP/1.1 200 OK\r\nContent-Length: ${value}\r\n\r\n`).message,
+      `invalid Content-Length: ${JSON.stringify(value)}`,
+    );
   }
 });
 
@@ -252,7 +274,10 @@ test("body over maxBodyBytes: declared, chunked and close-delimited", () => {
   assert.throws(() => declared.push(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n")), {
     message: "body exceeds 10 bytes (Content-Length: 11)",
   });
-  assert.equal(new ResponseParser({ maxBodyBytes: 10 }).push(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"))?.body.length, 10);
+  assert.equal(
+    new ResponseParser({ maxBodyBytes: 10 }).push(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"))?.body.length,
+    10,
+  );
   const chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n5\r\nghijk\r\n0\r\n\r\n";
   assert.equal(parseError(chunked, { maxBodyBytes: 10 }).message, "body exceeds 10 bytes");
   assert.equal(parseResponse(Buffer.from(chunked), { maxBodyBytes: 11 }).text(), "abcdefghijk");
@@ -269,8 +294,14 @@ test("after an error the parser keeps throwing the same error", () => {
     first = e;
   }
   assert.ok(first instanceof HttpParseError);
-  assert.throws(() => parser.push(Buffer.from(CONTENT_LENGTH)), (e) => e === first);
-  assert.throws(() => parser.end(), (e) => e === first);
+  assert.throws(
+    () => parser.push(Buffer.from(CONTENT_LENGTH)),
+    (e) => e === first,
+  );
+  assert.throws(
+    () => parser.end(),
+    (e) => e === first,
+  );
 });
 
 test("many small responses parse independently (no state leaks between parsers)", () => {

@@ -38,10 +38,15 @@ test("an event wakes the waker of its direction; error and hang-up wake both; a 
       const writer = new Waiting(table, token, 2, "writer");
       const r = ex.spawn(reader);
       const w = ex.spawn(writer);
-      yield* wait({ poll: (wk: Waker) => (reader.polls > 0 && writer.polls > 0 ? true : (wk.wake(), PENDING)) } as Future<boolean>);
+      yield* wait({ poll: (wk: Waker) => (reader.polls > 0 && writer.polls > 0 ? true : (wk.wake(), PENDING)) });
 
       table.dispatch(EPOLLIN, token, gen + 1); // stale: nobody
-      yield* wait({ n: 0, poll(wk: Waker) { return this.n++ < 3 ? (wk.wake(), PENDING) : true; } } as Future<boolean> & { n: number });
+      yield* wait({
+        n: 0,
+        poll(wk: Waker) {
+          return this.n++ < 3 ? (wk.wake(), PENDING) : true;
+        },
+      } as Future<boolean> & { n: number });
       log.push(`after stale: ${reader.polls},${writer.polls}`);
 
       table.dispatch(EPOLLOUT, token, gen); // the writer only

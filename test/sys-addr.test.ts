@@ -1,14 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SocketAddress as NodeSocketAddress } from "node:net";
-import {
-  decodeSockaddr,
-  formatAddress,
-  InvalidAddressError,
-  parseAddress,
-  parseAddresses,
-  type AddressInput,
-} from "../src/sys/index.js";
+import { decodeSockaddr, formatAddress, InvalidAddressError, parseAddress, parseAddresses, type AddressInput } from "../src/sys/index.js";
 
 function isInvalidAddress(pattern?: RegExp) {
   return (e: unknown): boolean => {
@@ -50,16 +43,33 @@ test("object form, with a bare or bracketed IPv6 host", () => {
 test("localhost: 127.0.0.1 first, ::1 as the alternative", () => {
   for (const input of ["localhost:80", "LocalHost:80", { host: "localhost", port: 80 }] as AddressInput[]) {
     const all = parseAddresses(input);
-    assert.deepEqual(all.map((a) => [a.family, a.ip, a.port]), [[4, "127.0.0.1", 80], [6, "::1", 80]]);
+    assert.deepEqual(
+      all.map((a) => [a.family, a.ip, a.port]),
+      [
+        [4, "127.0.0.1", 80],
+        [6, "::1", 80],
+      ],
+    );
     assert.equal(parseAddress(input).ip, "127.0.0.1");
   }
 });
 
 test("IPv6 text forms parse to the same bytes Node's own parser gives, printed canonically", () => {
   const cases = [
-    "::", "::1", "1::", "fe80::1", "2001:db8::8:800:200c:417a", "2001:DB8:0:0:8:800:200C:417A",
-    "1:2:3:4:5:6:7:8", "1:0:0:2:0:0:0:3", "0:0:1:0:0:1:0:0", "::ffff:192.168.1.1", "64:ff9b::1.2.3.4",
-    "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "2001:0db8:0000:0000:0000:ff00:0042:8329",
+    "::",
+    "::1",
+    "1::",
+    "fe80::1",
+    "2001:db8::8:800:200c:417a",
+    "2001:DB8:0:0:8:800:200C:417A",
+    "1:2:3:4:5:6:7:8",
+    "1:0:0:2:0:0:0:3",
+    "0:0:1:0:0:1:0:0",
+    "::ffff:192.168.1.1",
+    "64:ff9b::1.2.3.4",
+    "1:2:3:4:5:6:7::",
+    "::2:3:4:5:6:7:8",
+    "2001:0db8:0000:0000:0000:ff00:0042:8329",
   ];
   for (const text of cases) {
     const ours = parseAddress({ host: text, port: 1 });
@@ -81,15 +91,26 @@ test("formatAddress and decodeSockaddr invert parseAddress", () => {
 
 test("hostnames are refused: no DNS", () => {
   for (const input of ["example.com:80", { host: "example.com", port: 80 }, "my-host:1", "0x7f.0.0.1:80"] as AddressInput[]) {
-    assert.throws(() => parseAddress(input), isInvalidAddress(/hostname resolution \(DNS\) is not supported: use an IP literal or localhost/));
+    assert.throws(
+      () => parseAddress(input),
+      isInvalidAddress(/hostname resolution \(DNS\) is not supported: use an IP literal or localhost/),
+    );
   }
 });
 
 test("bad ports are refused with a clear message", () => {
   const bad: AddressInput[] = [
-    "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:", "127.0.0.1:80a", "127.0.0.1:8 0", "127.0.0.1:1e3",
-    "[::1]:99999", { host: "127.0.0.1", port: -1 }, { host: "127.0.0.1", port: 1.5 },
-    { host: "127.0.0.1", port: 70000 }, { host: "127.0.0.1", port: Number.NaN },
+    "127.0.0.1:65536",
+    "127.0.0.1:-1",
+    "127.0.0.1:",
+    "127.0.0.1:80a",
+    "127.0.0.1:8 0",
+    "127.0.0.1:1e3",
+    "[::1]:99999",
+    { host: "127.0.0.1", port: -1 },
+    { host: "127.0.0.1", port: 1.5 },
+    { host: "127.0.0.1", port: 70000 },
+    { host: "127.0.0.1", port: Number.NaN },
     { host: "127.0.0.1", port: "80" as unknown as number },
   ];
   for (const input of bad) assert.throws(() => parseAddress(input), isInvalidAddress(/port/), JSON.stringify(input));
@@ -97,10 +118,29 @@ test("bad ports are refused with a clear message", () => {
 
 test("malformed addresses are refused", () => {
   const bad: unknown[] = [
-    "", "127.0.0.1", ":80", "[::1]", "[::1]80", "[::1", "::1:80", "1.2.3.4.5:80", "256.0.0.1:80", "1.2.3:80",
-    "01.2.3.4:80", "1..2.3:80", "[1::2::3]:80", "[12345::]:80", "[::g]:80", "[1:2:3:4:5:6:7:8:9]:80",
-    "[1:2:3:4:5:6:7]:80", "[::1.2.3]:80", "[1.2.3.4::]:80", "[fe80::1%eth0]:80", { host: "", port: 1 },
-    42, null,
+    "",
+    "127.0.0.1",
+    ":80",
+    "[::1]",
+    "[::1]80",
+    "[::1",
+    "::1:80",
+    "1.2.3.4.5:80",
+    "256.0.0.1:80",
+    "1.2.3:80",
+    "01.2.3.4:80",
+    "1..2.3:80",
+    "[1::2::3]:80",
+    "[12345::]:80",
+    "[::g]:80",
+    "[1:2:3:4:5:6:7:8:9]:80",
+    "[1:2:3:4:5:6:7]:80",
+    "[::1.2.3]:80",
+    "[1.2.3.4::]:80",
+    "[fe80::1%eth0]:80",
+    { host: "", port: 1 },
+    42,
+    null,
   ];
   for (const input of bad) {
     assert.throws(() => parseAddress(input as AddressInput), isInvalidAddress(), JSON.stringify(input));

@@ -41,7 +41,20 @@ test("EMFILE: running out of fds throws IoError EMFILE from socket, eventfd, epo
     return;
   }
   assert.equal(r.status, 0, `child failed:\n${r.stderr}`);
-  const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+  interface ErrorShape {
+    code: string;
+    errno: number;
+    syscall: string;
+    name: string;
+  }
+  const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as {
+    socket: ErrorShape;
+    held: number;
+    eventfd: ErrorShape;
+    epoll: ErrorShape;
+    accept4: ErrorShape;
+    acceptedAfterClose: boolean;
+  };
   const emfile = (syscall: string) => ({ code: "EMFILE", errno: 24, syscall, name: "IoError" });
   assert.deepEqual(out.socket, emfile("socket"));
   assert.ok(out.held > 0 && out.held < 64, `held ${out.held}`);

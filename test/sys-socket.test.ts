@@ -57,7 +57,7 @@ const unclaimed: Event[] = [];
 function waitFor(epfd: number, lo: number, mask = 0xffffffff, timeoutMs = 3000): Event {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    for (let i = 0; i < unclaimed.length; ) {
+    for (let i = 0; i < unclaimed.length;) {
       const e = unclaimed[i]!;
       if (e.lo !== lo) i++;
       else if ((e.events & mask) === 0) unclaimed.splice(i, 1);
@@ -403,7 +403,15 @@ test("read and write refuse ranges outside the buffer (koffi cannot bound-check 
   const fd = eventfd();
   try {
     const buf = new Uint8Array(16);
-    for (const [off, len] of [[0, 17], [8, 9], [-1, 4], [16, 1], [1.5, 2], [0, -1], [Number.NaN, 1]] as const) {
+    for (const [off, len] of [
+      [0, 17],
+      [8, 9],
+      [-1, 4],
+      [16, 1],
+      [1.5, 2],
+      [0, -1],
+      [Number.NaN, 1],
+    ] as const) {
       assert.throws(() => read(fd, buf, off, len), RangeError, `read [${off}, +${len})`);
       assert.throws(() => write(fd, buf, off, len), RangeError, `write [${off}, +${len})`);
     }

@@ -79,7 +79,10 @@ test("the book's d-multiple-threads prints 60 responses in about 4 s and exits b
   const server = await startTestServer();
   try {
     const { runNode } = await import("./util/run-child.js");
-    const r = await runNode([new URL("../examples/d-multiple-threads.js", import.meta.url).pathname], { env: { DELAY_SERVER: server.address }, timeoutMs: 30_000 });
+    const r = await runNode([new URL("../examples/d-multiple-threads.js", import.meta.url).pathname], {
+      env: { DELAY_SERVER: server.address },
+      timeoutMs: 30_000,
+    });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split("\n");
     assert.equal(lines.filter((l) => /^HelloWorld\d$/.test(l)).length, 60);

@@ -34,7 +34,9 @@ test("1,000,000 cross-thread wakes over 4 threads: every task completes, none lo
   const rounds = 5_000; // 4 x 50 x 5,000 = 1,000,000 wakes
   const shared = new SharedArrayBuffer(4 * (1 + 2 * threads * tasks));
   const t0 = performance.now();
-  const handles = Array.from({ length: threads }, (_, me) => spawnThread(`ring-${me}`, programs, "wakeRing", shared, me, threads, tasks, rounds));
+  const handles = Array.from({ length: threads }, (_, me) =>
+    spawnThread(`ring-${me}`, programs, "wakeRing", shared, me, threads, tasks, rounds),
+  );
   new Executor().blockOn(
     timeout(
       coroutine(function* () {

@@ -47,7 +47,15 @@ test("timeout: on expiry it drops the future and throws ETIMEDOUT", () => {
 
 test("timeout: a future that finishes in time gives its output and cancels the timer", () => {
   const t0 = performance.now();
-  assert.equal(new Executor().blockOn(timeout(map(sleep(5), () => "in time"), 5_000)), "in time");
+  assert.equal(
+    new Executor().blockOn(
+      timeout(
+        map(sleep(5), () => "in time"),
+        5_000,
+      ),
+    ),
+    "in time",
+  );
   assert.ok(performance.now() - t0 < 2_500, "the executor waited for the cancelled 5 s timer");
 });
 
@@ -77,10 +85,12 @@ test("100,000 timers on one executor all fire, none early", () => {
       for (let i = 0; i < 100_000; i++) {
         const ms = (i * 37) % 200;
         const t0 = performance.now();
-        spawn(map(sleep(ms), () => {
-          if (performance.now() - t0 < ms - 0.001) early++;
-          done++;
-        }));
+        spawn(
+          map(sleep(ms), () => {
+            if (performance.now() - t0 < ms - 0.001) early++;
+            done++;
+          }),
+        );
       }
     }),
   );

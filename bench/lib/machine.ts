@@ -99,7 +99,9 @@ export function tuneBacklog(): string[] {
         continue;
       }
     }
-    notes.push(`WARNING ${name} is ${v}: W2d's 10,000 simultaneous connects may drop SYNs (1 s retransmits); run as root or: sysctl -w ${name}=${BACKLOG}`);
+    notes.push(
+      `WARNING ${name} is ${v}: W2d's 10,000 simultaneous connects may drop SYNs (1 s retransmits); run as root or: sysctl -w ${name}=${BACKLOG}`,
+    );
   }
   return notes;
 }

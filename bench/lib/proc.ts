@@ -83,7 +83,13 @@ export interface ChildResult {
  * Runs a contender to completion. Killed after `timeoutMs`; also killed if it has printed its JSON
  * line but not exited `graceMs` later (a process that cannot exit is a bug worth seeing).
  */
-export function runChild(argv: readonly string[], p: Placement, env: NodeJS.ProcessEnv, timeoutMs: number, graceMs = 15_000): Promise<ChildResult> {
+export function runChild(
+  argv: readonly string[],
+  p: Placement,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  graceMs = 15_000,
+): Promise<ChildResult> {
   const t0 = performance.now();
   const child = spawnPlaced(argv, p, env);
   let stdout = "";

@@ -79,7 +79,9 @@ export async function checkServer(port: number, msg: string): Promise<void> {
   for (const close of [false, true]) {
     const [status, body] = await httpGet(port, `/0/${msg}`, close);
     if (status !== 200 || body !== msg) {
-      throw new Error(`delay server check failed: GET /0/${msg}${close ? " (Connection: close)" : ""} -> ${status} ${JSON.stringify(body.slice(0, 200))}`);
+      throw new Error(
+        `delay server check failed: GET /0/${msg}${close ? " (Connection: close)" : ""} -> ${status} ${JSON.stringify(body.slice(0, 200))}`,
+      );
     }
   }
 }
@@ -88,7 +90,11 @@ export async function startServer(kind: ServerKind, pin: boolean, extraArgs: rea
   const script = kind === "ours" ? OURS_SERVER : NODE_SERVER;
   if (!existsSync(script)) throw new Error(`${script} does not exist (build with npx tsc -p .)`);
   const port = await freePort();
-  const child = spawnPlaced([process.execPath, script, "127.0.0.1", "--port", String(port), "--quiet", ...extraArgs], { core: pin ? 0 : null, raiseFd: true }, process.env);
+  const child = spawnPlaced(
+    [process.execPath, script, "127.0.0.1", "--port", String(port), "--quiet", ...extraArgs],
+    { core: pin ? 0 : null, raiseFd: true },
+    process.env,
+  );
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => {
     stderr = (stderr + d).slice(-20_000);

@@ -19,13 +19,13 @@ function startServer(): Promise<{ child: ChildProcess; address: string }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the delay server did not start within 10 s")), 10_000);
     child.once("exit", (code) => reject(new Error(`the delay server exited early (code ${code})`)));
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
       const m = /^Listening on http:\/\/(\S+)$/.exec(line);
       if (m === null) return;
       clearTimeout(timer);
       lines.close();
-      child.stdout!.resume();
+      child.stdout.resume();
       resolve({ child, address: m[1]! });
     });
   });
@@ -40,9 +40,12 @@ async function main(): Promise<number> {
   process.stdout.write(`Delay server listening on ${address} (our own, built on this runtime).\n`);
   process.stdout.write(`Running examples/c-reactor-executor: 5 requests /{i*1000}/HelloWorld{i}, spawned on one executor.\n\n`);
   const t0 = performance.now();
-  const example = spawn(process.execPath, [EXAMPLE], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, DELAY_SERVER: address } });
+  const example = spawn(process.execPath, [EXAMPLE], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, DELAY_SERVER: address },
+  });
   const arrived: string[] = [];
-  createInterface({ input: example.stdout! }).on("line", (line) => {
+  createInterface({ input: example.stdout }).on("line", (line) => {
     if (/^HelloWorld\d$/.test(line)) arrived.push(`${line} after ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     process.stdout.write(`${stamp(t0)} ${line}\n`);
   });

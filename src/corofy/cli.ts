@@ -9,7 +9,8 @@
  */
 import { CorofyError, corofyFile } from "./transform.js";
 
-const USAGE = "usage: corofy <src> [dest]\n  rewrites `coroutine function` / `wait` source into state machines (default dest: <name>_corofied.ts next to src)";
+const USAGE =
+  "usage: corofy <src> [dest]\n  rewrites `coroutine function` / `wait` source into state machines (default dest: <name>_corofied.ts next to src)";
 
 function main(args: string[]): number {
   if (args[0] === "-h" || args[0] === "--help") {

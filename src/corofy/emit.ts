@@ -99,7 +99,8 @@ class Printer {
         : [`/** The states of \`${name}\`: where it stopped, and what it waits on there. */`]),
       `type ${stateType} =`,
       ...[...machine.cases.map((c) => ({ kind: c.kind, fields: c.fields })), { kind: "Resolved", fields: [] }].map(
-        (c, i, all) => `${INDENT}| { kind: "${c.kind}"${c.fields.map((f) => `; ${f.name}: ${f.type}`).join("")} }${i === all.length - 1 ? ";" : ""}`,
+        (c, i, all) =>
+          `${INDENT}| { kind: "${c.kind}"${c.fields.map((f) => `; ${f.name}: ${f.type}`).join("")} }${i === all.length - 1 ? ";" : ""}`,
       ),
       "",
     );
@@ -198,7 +199,12 @@ class Printer {
       `${INDENT}${INDENT}switch (state.kind) {`,
     ];
     for (const [code, kinds] of groups) {
-      out.push(...kinds.map((k, i) => `${INDENT}${INDENT}${INDENT}case "${k}":${i === kinds.length - 1 ? " {" : ""}`), code, `${pad}${INDENT}return;`, `${pad}}`);
+      out.push(
+        ...kinds.map((k, i) => `${INDENT}${INDENT}${INDENT}case "${k}":${i === kinds.length - 1 ? " {" : ""}`),
+        code,
+        `${pad}${INDENT}return;`,
+        `${pad}}`,
+      );
     }
     out.push(`${INDENT}${INDENT}}`);
     return out;
@@ -235,7 +241,13 @@ class Printer {
     const { names, api } = this.input;
     const poll = `${names.state}.future.poll(${names.waker})`;
     const d = item.declaration;
-    if (d !== undefined && ts.isIdentifier(d.name) && d.type === undefined && isConst(d.parent as ts.VariableDeclarationList) && !this.isKept(d.name)) {
+    if (
+      d !== undefined &&
+      ts.isIdentifier(d.name) &&
+      d.type === undefined &&
+      isConst(d.parent as ts.VariableDeclarationList) &&
+      !this.isKept(d.name)
+    ) {
       const v = this.render(d.name);
       return { poll: [`${pad}const ${v} = ${poll};`, `${pad}if (${v} === ${api.PENDING}) return ${api.PENDING};`], code: [] };
     }
@@ -258,7 +270,9 @@ class Printer {
       case "user":
         return this.statement(item.node, depth);
       case "declare":
-        return this.declaration(item.list, item.declarations).flatMap((l) => this.reindent(l, item.list.getStart(this.input.sourceFile), pad));
+        return this.declaration(item.list, item.declarations).flatMap((l) =>
+          this.reindent(l, item.list.getStart(this.input.sourceFile), pad),
+        );
       case "bind": {
         const { declaration, keyword, value } = item;
         if (this.isKept(declaration.name)) return [`${pad}${this.assignment(declaration.name, value)};`];
@@ -276,7 +290,13 @@ class Printer {
           `${pad}}`,
         ];
       case "try":
-        return [`${pad}try {`, ...this.items(item.body, depth + 1), `${pad}} catch (${names.error}) {`, ...this.items(item.handler, depth + 1), `${pad}}`];
+        return [
+          `${pad}try {`,
+          ...this.items(item.body, depth + 1),
+          `${pad}} catch (${names.error}) {`,
+          ...this.items(item.handler, depth + 1),
+          `${pad}}`,
+        ];
     }
   }
 
@@ -284,7 +304,9 @@ class Printer {
   private inline(item: Item): string {
     if (item.t === "line") return this.parts(item.parts);
     if (item.t === "if") {
-      return item.branches.map((b) => `${b.test === null ? "else" : `if (${this.parts(b.test)})`} { ${b.body.map((i) => this.inline(i)).join(" ")} }`).join(" ");
+      return item.branches
+        .map((b) => `${b.test === null ? "else" : `if (${this.parts(b.test)})`} { ${b.body.map((i) => this.inline(i)).join(" ")} }`)
+        .join(" ");
     }
     throw new Error(`corofy: cannot print a ${item.t} item on one line`);
   }
@@ -308,7 +330,8 @@ class Printer {
   private assignmentOf(d: ts.VariableDeclaration, list: ts.VariableDeclarationList): string | undefined {
     if (d.initializer !== undefined) return this.assignment(d.name, this.render(d.initializer));
     // `let x;` runs again on each pass through a loop and must start out undefined again.
-    if (ts.isIdentifier(d.name) && d.type === undefined && (list.flags & ts.NodeFlags.Let) !== 0) return `${this.target(d.name)} = undefined`;
+    if (ts.isIdentifier(d.name) && d.type === undefined && (list.flags & ts.NodeFlags.Let) !== 0)
+      return `${this.target(d.name)} = undefined`;
     return undefined;
   }
 

@@ -83,7 +83,10 @@ export function hoist(input: HoistInput): Hoisting {
   const { checker, declaration, machine } = input;
   const locals = new Map<ts.Symbol, Local>();
   const symbolOf = (id: ts.Identifier): ts.Symbol | undefined => {
-    const s = ts.isShorthandPropertyAssignment(id.parent) && id.parent.name === id ? checker.getShorthandAssignmentValueSymbol(id.parent) : checker.getSymbolAtLocation(id);
+    const s =
+      ts.isShorthandPropertyAssignment(id.parent) && id.parent.name === id
+        ? checker.getShorthandAssignmentValueSymbol(id.parent)
+        : checker.getSymbolAtLocation(id);
     return s !== undefined && locals.has(s) ? s : undefined;
   };
 
@@ -101,7 +104,11 @@ export function hoist(input: HoistInput): Hoisting {
     } else if (ts.isCatchClause(node) && node.variableDeclaration !== undefined) {
       for (const id of boundIdentifiers(node.variableDeclaration.name)) declare(id, "variable", undefined, inLoop);
     } else if (
-      (ts.isFunctionDeclaration(node) || ts.isClassDeclaration(node) || ts.isEnumDeclaration(node) || ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) &&
+      (ts.isFunctionDeclaration(node) ||
+        ts.isClassDeclaration(node) ||
+        ts.isEnumDeclaration(node) ||
+        ts.isInterfaceDeclaration(node) ||
+        ts.isTypeAliasDeclaration(node)) &&
       node.name !== undefined
     ) {
       declare(node.name, "other", undefined, false);
@@ -147,7 +154,10 @@ export function hoist(input: HoistInput): Hoisting {
     if (!kept.has(symbol)) continue;
     const name = local.name.text;
     if (local.kind === "other") {
-      input.fail(local.name, `\`${name}\` is declared in the coroutine and used on both sides of a wait point; declare it outside the coroutine function (or as a \`const\` arrow function)`);
+      input.fail(
+        local.name,
+        `\`${name}\` is declared in the coroutine and used on both sides of a wait point; declare it outside the coroutine function (or as a \`const\` arrow function)`,
+      );
     }
     if (local.inFunction !== undefined) {
       input.fail(

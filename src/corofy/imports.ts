@@ -34,7 +34,10 @@ export class Imports {
   private readonly target: ts.NamedImports | undefined;
 
   /** `sourceFile`: the user's file (keyword-free parse); `taken`: every identifier it uses. */
-  constructor(private readonly sourceFile: ts.SourceFile, private readonly taken: Set<string>) {
+  constructor(
+    private readonly sourceFile: ts.SourceFile,
+    private readonly taken: Set<string>,
+  ) {
     for (const s of sourceFile.statements) {
       if (!ts.isImportDeclaration(s) || !ts.isStringLiteral(s.moduleSpecifier) || s.moduleSpecifier.text !== RUNTIME_PACKAGE) continue;
       const clause = s.importClause;

@@ -200,7 +200,8 @@ function strayWaitAt(raw: ts.SourceFile, text: string, at: number): number | und
   };
   let found: number | undefined;
   const visit = (node: ts.Node): void => {
-    if (ts.isIdentifier(node) && node.text === WAIT && (node.getStart(raw) === at || nextTokenStart(node.end) === at)) found = node.getStart(raw);
+    if (ts.isIdentifier(node) && node.text === WAIT && (node.getStart(raw) === at || nextTokenStart(node.end) === at))
+      found = node.getStart(raw);
     node.forEachChild(visit);
   };
   visit(raw);
@@ -212,15 +213,18 @@ function coroutineAt(parsed: ts.SourceFile, keyword: number, file: string, text:
     throw errorAt(file, text, keyword, reason);
   };
   const declaration = parsed.statements.find(
-    (s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.pos <= keyword && keyword < (s.name?.getStart(parsed) ?? s.parameters.pos),
+    (s): s is ts.FunctionDeclaration =>
+      ts.isFunctionDeclaration(s) && s.pos <= keyword && keyword < (s.name?.getStart(parsed) ?? s.parameters.pos),
   );
   if (declaration === undefined) return fail("a `coroutine function` must be declared at the top level of the file");
   const { name, body } = declaration;
   if (name === undefined) return fail("a `coroutine function` needs a name");
   if (body === undefined) return fail("a `coroutine function` needs a body (overload signatures are not supported)");
   if (declaration.asteriskToken !== undefined) return fail("a `coroutine function` cannot also be a generator (`function*`)");
-  if (declaration.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) return fail("a `coroutine function` cannot also be `async`");
-  if (declaration.modifiers?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)) return fail("a `coroutine function` cannot be `declare`d");
+  if (declaration.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword))
+    return fail("a `coroutine function` cannot also be `async`");
+  if (declaration.modifiers?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword))
+    return fail("a `coroutine function` cannot be `declare`d");
   if (declaration.typeParameters !== undefined) return fail("type parameters on a `coroutine function` are not supported");
   return { keyword, declaration: declaration as CoroutineSite["declaration"] };
 }
@@ -297,7 +301,12 @@ function checkBody(fn: ts.FunctionDeclaration & { body: ts.Block }, file: string
   const visit = (node: ts.Node): void => {
     if (ts.isFunctionLike(node) && !ts.isArrowFunction(node)) return; // its own `this` and `arguments`
     if (node.kind === ts.SyntaxKind.ThisKeyword) {
-      throw errorAt(file, text, node.getStart(), "`this` is not supported in a coroutine function (its body runs inside the state machine)");
+      throw errorAt(
+        file,
+        text,
+        node.getStart(),
+        "`this` is not supported in a coroutine function (its body runs inside the state machine)",
+      );
     }
     if (ts.isIdentifier(node) && node.text === "arguments" && !isNameOnly(node)) {
       throw errorAt(file, text, node.getStart(), "`arguments` is not supported in a coroutine function; use a rest parameter");

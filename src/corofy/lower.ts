@@ -32,7 +32,16 @@
  */
 import ts from "typescript";
 import { line, state, threadJumps, type Branch, type Case, type Field, type Item, type Machine, type Part, type Piece } from "./machine.js";
-import { bindingNames, declaredNames, declaredNamesOfBlock, keywordOf, negated, parenthesized, skipParens, targetsInside } from "./syntax.js";
+import {
+  bindingNames,
+  declaredNames,
+  declaredNamesOfBlock,
+  keywordOf,
+  negated,
+  parenthesized,
+  skipParens,
+  targetsInside,
+} from "./syntax.js";
 
 /** Names of the generated code, chosen so they clash with nothing in the user's file. */
 export interface Names {
@@ -188,7 +197,10 @@ class Lowerer {
       if (f.f !== "try") continue;
       if (f.part === "try" && f.catchKind !== undefined) return this.goto(state(f.catchKind, [["error", [error]]]), false);
       if (f.part !== "finally" && f.finallyKind !== undefined) {
-        return this.goto(state(f.finallyKind, [["completion", [`{ type: "throw", ${error === "error" ? "error" : `error: ${error}`} }`]]]), false);
+        return this.goto(
+          state(f.finallyKind, [["completion", [`{ type: "throw", ${error === "error" ? "error" : `error: ${error}`} }`]]]),
+          false,
+        );
       }
     }
     return null;
@@ -305,7 +317,10 @@ class Lowerer {
     if (ts.isDoStatement(node)) {
       return this.madeState(loop, "Test", `the test of the loop at ${this.lineOf(node)}, reached by \`continue\``, (caseIndex) => {
         this.pieces.push({ node: node.expression, caseIndex });
-        return [{ t: "if", branches: [{ test: [node.expression], body: this.goto(state(loop.head), false) }] }, ...this.goto(state(loop.after), false)];
+        return [
+          { t: "if", branches: [{ test: [node.expression], body: this.goto(state(loop.head), false) }] },
+          ...this.goto(state(loop.after), false),
+        ];
       });
     }
     return state(loop.head);
@@ -338,7 +353,10 @@ class Lowerer {
 
   private doWhileTest(node: ts.DoStatement, loop: LoopFrame, labelled: boolean): Item[] {
     this.record(node.expression);
-    return [{ t: "if", branches: [{ test: [node.expression], body: this.goto(state(loop.head), labelled) }] }, ...this.goto(state(loop.after), labelled)];
+    return [
+      { t: "if", branches: [{ test: [node.expression], body: this.goto(state(loop.head), labelled) }] },
+      ...this.goto(state(loop.after), labelled),
+    ];
   }
 
   // ---- statements ----
@@ -479,7 +497,7 @@ class Lowerer {
     const branches: Branch[] = [];
     this.emit({ t: "if", branches });
     const owner = this.cur;
-    for (let node: ts.Statement | undefined = s; node !== undefined; ) {
+    for (let node: ts.Statement | undefined = s; node !== undefined;) {
       const test = ts.isIfStatement(node) ? node.expression : null;
       const branch: ts.Statement = ts.isIfStatement(node) ? node.thenStatement : node;
       const body: Item[] = [];
@@ -522,8 +540,10 @@ class Lowerer {
 
   private lowerLoop(s: ts.Statement, labels: string[]): void {
     if (ts.isLabeledStatement(s)) return this.lowerLoop(s.statement, [...labels, s.label.text]);
-    if (ts.isForInStatement(s)) return this.input.fail(s, "`wait` inside a `for..in` loop is not supported; loop over `Object.keys(...)` with `for..of`");
-    if (!ts.isIterationStatement(s, false)) return this.input.fail(s, "`wait` inside a labeled statement that is not a loop is not supported");
+    if (ts.isForInStatement(s))
+      return this.input.fail(s, "`wait` inside a `for..in` loop is not supported; loop over `Object.keys(...)` with `for..of`");
+    if (!ts.isIterationStatement(s, false))
+      return this.input.fail(s, "`wait` inside a labeled statement that is not a loop is not supported");
     if (ts.isForOfStatement(s) && s.awaitModifier !== undefined) return this.input.fail(s, "`for await` is not supported in a coroutine");
     this.loweredLoops.add(s);
     const head = this.allocate("Loop");
@@ -538,7 +558,9 @@ class Lowerer {
       const wrap = names.some((n) => this.cur.declared.has(n));
       if (wrap) this.emit({ t: "block", body: target });
       this.record(init);
-      const item: Item = ts.isVariableDeclarationList(init) ? { t: "declare", list: init, declarations: [...init.declarations] } : line(init, ";");
+      const item: Item = ts.isVariableDeclarationList(init)
+        ? { t: "declare", list: init, declarations: [...init.declarations] }
+        : line(init, ";");
       (wrap ? target : this.cur.items).push(item);
       if (!wrap) for (const n of names) this.cur.declared.add(n);
     }
@@ -672,7 +694,12 @@ class Lowerer {
         }
         if (frame.normal) replay.push(["", this.goto(state(after), false)]);
         replay.forEach(([test, body], i) => {
-          if (i < replay.length - 1) this.emit(body.length === 1 ? line(`if (${test}) `, ...(body[0] as { parts: Part[] }).parts) : { t: "if", branches: [{ test: [test], body }] });
+          if (i < replay.length - 1)
+            this.emit(
+              body.length === 1
+                ? line(`if (${test}) `, ...(body[0] as { parts: Part[] }).parts)
+                : { t: "if", branches: [{ test: [test], body }] },
+            );
           else for (const item of body) this.emit(item);
         });
         this.cur.terminated = true;

@@ -116,9 +116,17 @@ export function threadJumps(cases: Case[], rewrites: Item[][]): Case[] {
   const alias = new Map<string, string>();
   for (const c of cases) {
     if (c.kind === "Start" || c.fields.length > 0) continue;
-    const body = c.items.length === 1 && c.items[0]!.t === "try" ? c.items[0].body : c.items;
+    const only = c.items.length === 1 ? c.items[0] : undefined;
+    const body = only?.t === "try" ? only.body : c.items;
     const [set, jump] = body;
-    if (body.length !== 2 || set?.t !== "line" || jump?.t !== "line" || jump.parts.join("") !== "continue;") continue;
+    if (
+      body.length !== 2 ||
+      set?.t !== "line" ||
+      jump?.t !== "line" ||
+      !jump.parts.every((p): p is string => typeof p === "string") ||
+      jump.parts.join("") !== "continue;"
+    )
+      continue;
     const refs = set.parts.filter(isStateRef);
     const text = set.parts.map((p) => (typeof p === "string" ? p : isStateRef(p) ? "" : "<code>")).join("");
     if (refs.length === 1 && text === 'this.state = { kind: "" };') alias.set(c.kind, refs[0]!.state);

@@ -17,7 +17,14 @@ export function parenthesized(e: ts.Expression): (string | ts.Expression)[] {
 }
 
 function isSimple(e: ts.Expression): boolean {
-  return ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e) || ts.isCallExpression(e) || ts.isParenthesizedExpression(e) || ts.isArrayLiteralExpression(e);
+  return (
+    ts.isIdentifier(e) ||
+    ts.isPropertyAccessExpression(e) ||
+    ts.isElementAccessExpression(e) ||
+    ts.isCallExpression(e) ||
+    ts.isParenthesizedExpression(e) ||
+    ts.isArrayLiteralExpression(e)
+  );
 }
 
 /** `!x` or `!(a < b)`: the test that leaves the loop. */

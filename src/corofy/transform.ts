@@ -151,7 +151,10 @@ export function corofy(source: string, fileName: string): string {
     const originalStart = Math.min(site.keyword, site.declaration.getStart(marked.parsed));
     const { commentStart, comments } = attachedComments(source, site.declaration.pos, originalStart);
     edits.push({ start: commentStart, end: removalEnd(source, commentStart, site.declaration.end), text: "" });
-    const original = source.slice(originalStart, site.declaration.end).split("\n").map((l) => `// ${l}`.trimEnd());
+    const original = source
+      .slice(originalStart, site.declaration.end)
+      .split("\n")
+      .map((l) => `// ${l}`.trimEnd());
     generated.push(
       [
         ...HEADER_REWRITE,
@@ -216,7 +219,10 @@ export function corofyFile(src: string, dest: string = defaultDestination(src)):
  * ```
  */
 export function defaultDestination(src: string): string {
-  const base = path.basename(src).replace(/\.txt$/, "").replace(/\.(coro|[mc]?ts)$/, "");
+  const base = path
+    .basename(src)
+    .replace(/\.txt$/, "")
+    .replace(/\.(coro|[mc]?ts)$/, "");
   return path.join(path.dirname(src), `${base}_corofied.ts`);
 }
 
@@ -233,8 +239,10 @@ function admitsUndefined(typing: Typing, declaration: Typing["coroutines"][numbe
 function declaredType(typing: Typing, name: ts.Identifier, printType: (type: ts.Type, at: ts.Node) => string): string {
   const d = name.parent;
   const annotated =
-    (ts.isVariableDeclaration(d) || (ts.isParameter(d) && d.questionToken === undefined && d.initializer === undefined)) && d.name === name && d.type !== undefined;
-  if (annotated) return d.type!.getText(typing.sourceFile);
+    (ts.isVariableDeclaration(d) || (ts.isParameter(d) && d.questionToken === undefined && d.initializer === undefined)) &&
+    d.name === name &&
+    d.type !== undefined;
+  if (annotated) return d.type.getText(typing.sourceFile);
   return printType(typing.checker.getTypeAtLocation(name), name);
 }
 
@@ -280,6 +288,7 @@ function removalEnd(source: string, start: number, end: number): number {
   if (lineEnd === null) return end;
   let at = end + lineEnd[0].length;
   if (!/(^|\n)[ \t]*\r?\n[ \t]*$/.test(source.slice(0, start))) return at;
-  for (let blank = /^[ \t]*\r?\n/.exec(source.slice(at)); blank !== null; blank = /^[ \t]*\r?\n/.exec(source.slice(at))) at += blank[0].length;
+  for (let blank = /^[ \t]*\r?\n/.exec(source.slice(at)); blank !== null; blank = /^[ \t]*\r?\n/.exec(source.slice(at)))
+    at += blank[0].length;
   return at;
 }

@@ -137,7 +137,12 @@ export function buildTyping(file: string, text: string, marked: Marked): Typing 
   const waitStarts = new Set(marked.waits.map((w) => edited.toEdited(w.keyword)));
   const waits = new Set<ts.CallExpression>();
   const visit = (node: ts.Node): void => {
-    if (ts.isCallExpression(node) && waitStarts.has(node.getStart(sourceFile)) && ts.isIdentifier(node.expression) && node.expression.text === WAIT_FUNCTION) {
+    if (
+      ts.isCallExpression(node) &&
+      waitStarts.has(node.getStart(sourceFile)) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === WAIT_FUNCTION
+    ) {
       waits.add(node);
     }
     node.forEachChild(visit);
@@ -201,9 +206,9 @@ function compilerOptions(dir: string): ts.CompilerOptions {
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     skipLibCheck: true,
   };
-  const configPath = ts.findConfigFile(dir, ts.sys.fileExists);
+  const configPath = ts.findConfigFile(dir, (f) => ts.sys.fileExists(f));
   if (configPath === undefined) return { ...defaults, noEmit: true };
-  const config = ts.readConfigFile(configPath, ts.sys.readFile);
+  const config = ts.readConfigFile(configPath, (f) => ts.sys.readFile(f));
   if (config.error !== undefined) return { ...defaults, noEmit: true };
   const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, path.dirname(configPath), undefined, configPath);
   return { ...parsed.options, noEmit: true, skipLibCheck: true, incremental: false, composite: false, declaration: false };
@@ -224,7 +229,12 @@ function checkWaitOperands(
     const start = operand.getStart(sourceFile);
     const d = diagnostics.find((d) => d.code === 2345 && d.start === start && d.length === operand.end - start);
     if (d !== undefined) {
-      throw errorAt(file, text, edited.toOriginal(start), `\`wait\` needs a Future: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`);
+      throw errorAt(
+        file,
+        text,
+        edited.toOriginal(start),
+        `\`wait\` needs a Future: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`,
+      );
     }
   }
 }

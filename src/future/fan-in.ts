@@ -43,7 +43,7 @@ export abstract class FanIn<T> {
 
   constructor(futures: Iterable<Future<T>>) {
     this.futures = Array.from(futures);
-    this.wakers = new Array(this.futures.length);
+    this.wakers = new Array<ChildWaker | undefined>(this.futures.length);
     this.flags = new Uint8Array(this.futures.length);
   }
 
@@ -69,7 +69,7 @@ export abstract class FanIn<T> {
       this.started = true;
       let w: ChildWaker | null = null;
       for (let i = 0; i < this.futures.length; i++) {
-        if (w === null) w = new ChildWaker(this as FanIn<unknown>, i);
+        if (w === null) w = new ChildWaker(this, i);
         else w.index = i;
         const r = this.pollChild(i, w);
         if (r === STOP) return true;

@@ -14,7 +14,7 @@ class JoinAll<T> extends FanIn<T> implements Future<T[]> {
 
   constructor(futures: Iterable<Future<T>>) {
     super(futures);
-    this.results = new Array(this.futures.length);
+    this.results = new Array<T>(this.futures.length);
     this.remaining = this.futures.length;
   }
 

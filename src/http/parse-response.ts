@@ -23,15 +23,7 @@
 import { HttpParseError } from "../errors.js";
 import { DEFAULT_MAX_BODY_BYTES, BodyDecoder, parseContentLength, type BodyFraming, type BodyLimits } from "./parse-body.js";
 import { asBuffer, latin1, PendingBytes } from "./parse-buffer.js";
-import {
-  BlockScanner,
-  DEFAULT_MAX_HEADER_BYTES,
-  HttpHeaders,
-  listItems,
-  parseFields,
-  quote,
-  type MakeError,
-} from "./parse-headers.js";
+import { BlockScanner, DEFAULT_MAX_HEADER_BYTES, HttpHeaders, listItems, parseFields, quote, type MakeError } from "./parse-headers.js";
 
 /**
  * A parsed HTTP response.

@@ -107,7 +107,7 @@ export class Executor {
   /** @internal Set by the inline reactor. */
   driver: IoDriver | null = null;
 
-  private queue: (Task<unknown> | undefined)[] = new Array(1024);
+  private queue: (Task<unknown> | undefined)[] = new Array<Task<unknown> | undefined>(1024);
   private head = 0;
   private tail = 0;
   private mask = 1023;
@@ -259,7 +259,7 @@ export class Executor {
     if (this.tasks.length >= MAX_LIVE_TASKS) throw new RuntimeError(`executor ${this.name}: more than ${MAX_LIVE_TASKS} live tasks`);
     const task = new Task<T>(this, this.nextTaskId++, future, options?.name);
     task.index = this.tasks.length;
-    this.tasks.push(task as Task<unknown>);
+    this.tasks.push(task);
     task.wake();
     if (taskSpawn.hasSubscribers) taskSpawn.publish({ executor: this.name, id: task.id, name: task.name });
     return task;
@@ -459,7 +459,10 @@ export class Executor {
     this.failures = [];
     for (const t of failures) {
       if ((t.state & OBSERVED) === 0) {
-        writeLine(2, `reactor-executor: ${this.name}: task #${t.id} (${t.name}) failed and nobody awaited its JoinHandle: ${describe(t.inner)}`);
+        writeLine(
+          2,
+          `reactor-executor: ${this.name}: task #${t.id} (${t.name}) failed and nobody awaited its JoinHandle: ${describe(t.inner)}`,
+        );
       }
     }
   }

@@ -53,7 +53,10 @@ export function init(options: InitOptions = {}): Executor {
   const mode = options.reactor ?? "thread";
   if (mode !== "thread" && mode !== "inline") throw new RangeError(`init: reactor must be "thread" or "inline", got ${String(mode)}`);
   if (state === null) {
-    if (!isMainThread) throw new RuntimeError("init() starts the process's reactor from the main thread; threads started with spawnThread are attached to it already");
+    if (!isMainThread)
+      throw new RuntimeError(
+        "init() starts the process's reactor from the main thread; threads started with spawnThread are attached to it already",
+      );
     state = start(mode);
   } else if (state.mode !== mode) {
     throw new RuntimeError(`the reactor is already running in "${state.mode}" mode; it cannot switch to "${mode}"`);

@@ -185,7 +185,11 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     this.executor.taskFinished(this);
     if (taskFinish.hasSubscribers) {
       const outcome = bits === 0 ? "ok" : bits === FAILED ? "error" : "cancelled";
-      taskFinish.publish(bits === 0 ? { executor: this.executor.name, id: this.id, name: this.name, outcome } : { executor: this.executor.name, id: this.id, name: this.name, outcome, error: value });
+      taskFinish.publish(
+        bits === 0
+          ? { executor: this.executor.name, id: this.id, name: this.name, outcome }
+          : { executor: this.executor.name, id: this.id, name: this.name, outcome, error: value },
+      );
     }
     const j = this.joiner;
     if (j !== null) {

@@ -57,7 +57,7 @@ try {
   const fn = mod[data.exportName];
   if (typeof fn !== "function") throw new TypeError(`${data.moduleUrl} has no exported function ${data.exportName}`);
   const future = (fn as (...args: unknown[]) => Future<unknown>)(...data.args);
-  if (future === null || typeof future !== "object" || typeof (future as Future<unknown>).poll !== "function") {
+  if (future === null || typeof future !== "object" || typeof future.poll !== "function") {
     throw new TypeError(`${data.exportName}(...) in ${data.moduleUrl} did not return a Future`);
   }
   new Executor({ name: data.name, verbose: data.verbose }).blockOn(future);

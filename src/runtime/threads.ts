@@ -105,7 +105,10 @@ class Thread implements ThreadHandle {
 export function spawnThread(name: string, moduleUrl: URL | string, exportName: string, ...args: unknown[]): ThreadHandle {
   const mode = reactorMode();
   if (mode === null) throw new RuntimeError("spawnThread needs the reactor: call init() first");
-  if (mode === "inline") throw new RuntimeError('spawnThread is not available with init({ reactor: "inline" }): only the executor polling epoll can drive the inline reactor; use init()');
+  if (mode === "inline")
+    throw new RuntimeError(
+      'spawnThread is not available with init({ reactor: "inline" }): only the executor polling epoll can drive the inline reactor; use init()',
+    );
   const url = moduleUrl instanceof URL ? moduleUrl.href : moduleUrl;
   const outcome = new ThreadOutcome();
   const worker = new Worker(new URL("./thread-entry.js", import.meta.url), {

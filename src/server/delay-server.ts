@@ -108,7 +108,8 @@ export class DelayServer implements Future<void>, ConnectionHost {
     // needs the reactor. A client that sends nothing is handed over after about a second anyway
     // (the kernel's first SYN-ACK retransmission), and the header timeout applies from then.
     this.dataFirst = (options.deferAccept ?? true) && enableDeferAccept(listener.fd);
-    this.onError = options.onError ?? ((e) => process.stderr.write(`delayserver: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
+    this.onError =
+      options.onError ?? ((e) => process.stderr.write(`delayserver: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
   }
 
   /** Connections open right now. */
@@ -232,6 +233,7 @@ function enableDeferAccept(fd: number): boolean {
 }
 
 function checkMs(name: string, ms: number): number {
-  if (typeof ms !== "number" || !(ms > 0) || ms === Infinity) throw new RangeError(`${name} must be a positive number of milliseconds, got ${String(ms)}`);
+  if (typeof ms !== "number" || !(ms > 0) || ms === Infinity)
+    throw new RangeError(`${name} must be a positive number of milliseconds, got ${String(ms)}`);
   return ms;
 }

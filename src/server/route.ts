@@ -62,7 +62,8 @@ export function route(method: string, target: string): Routed {
   if (target.charCodeAt(0) !== 47 /* / */) {
     // absolute-form: "http://authority/path"; anything else ("*", "abc") is not a path at all.
     const scheme = /^https?:\/\/[^/?]*/i.exec(target);
-    if (scheme === null) return badRequest(`400 Bad Request: the request target must be a path, got ${JSON.stringify(target.slice(0, 80))}\n`);
+    if (scheme === null)
+      return badRequest(`400 Bad Request: the request target must be a path, got ${JSON.stringify(target.slice(0, 80))}\n`);
     start = scheme[0].length;
     if (start >= end) return notFound();
   }

@@ -159,9 +159,7 @@ function splitHostPort(address: AddressInput): { host: string; port: number } {
       throw new InvalidAddressError(`invalid address "${address}": missing ":port"`);
     }
     if (address.indexOf(":") !== colon) {
-      throw new InvalidAddressError(
-        `invalid address "${address}": an IPv6 address with a port needs brackets, e.g. "[::1]:8080"`,
-      );
+      throw new InvalidAddressError(`invalid address "${address}": an IPv6 address with a port needs brackets, e.g. "[::1]:8080"`);
     }
     host = address.slice(0, colon);
     portText = address.slice(colon + 1);
@@ -236,7 +234,7 @@ function formatIpv6(bytes: Uint8Array): string {
   }
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

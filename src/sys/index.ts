@@ -21,15 +21,7 @@
  */
 export { ERRNO, errnoName, throwIoError } from "./errno.js";
 export type { ErrnoName } from "./errno.js";
-export {
-  AF_INET,
-  AF_INET6,
-  decodeSockaddr,
-  formatAddress,
-  InvalidAddressError,
-  parseAddress,
-  parseAddresses,
-} from "./addr.js";
+export { AF_INET, AF_INET6, decodeSockaddr, formatAddress, InvalidAddressError, parseAddress, parseAddresses } from "./addr.js";
 export type { AddressInput, IpFamily, SocketAddress } from "./addr.js";
 export {
   EPOLL_CTL_ADD,

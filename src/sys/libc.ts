@@ -36,9 +36,9 @@ function loadLibc(): ReturnType<typeof koffi.load> | null {
 const lib = loadLibc();
 
 function unsupported(): never {
-  const error = new Error(
-    `reactor-executor's OS layer supports Linux only (epoll); this is ${process.platform}`,
-  ) as Error & { code: string };
+  const error = new Error(`reactor-executor's OS layer supports Linux only (epoll); this is ${process.platform}`) as Error & {
+    code: string;
+  };
   error.code = "ERR_UNSUPPORTED_PLATFORM";
   throw error;
 }
@@ -49,7 +49,7 @@ function declare<F>(prototype: string): F {
 
 /** `errno` of the calling thread, as left by the most recent koffi call on it. */
 // koffi.errno does not use `this`, so the bare function is exported: no extra closure per call.
-export const errno = koffi.errno as () => number;
+export const errno = koffi.errno;
 
 /** `int epoll_create1(int flags)`. */
 export const epoll_create1 = declare<(flags: number) => number>("int epoll_create1(int flags)");
@@ -62,21 +62,13 @@ export const epoll_wait = declare<(epfd: number, events: Ptr, max: number, timeo
   "int epoll_wait(int epfd, void *events, int maxevents, int timeout)",
 );
 /** `int eventfd(unsigned int initval, int flags)`. */
-export const eventfd = declare<(initval: number, flags: number) => number>(
-  "int eventfd(unsigned int initval, int flags)",
-);
+export const eventfd = declare<(initval: number, flags: number) => number>("int eventfd(unsigned int initval, int flags)");
 /** `int socket(int domain, int type, int protocol)`. */
-export const socket = declare<(domain: number, type: number, protocol: number) => number>(
-  "int socket(int domain, int type, int protocol)",
-);
+export const socket = declare<(domain: number, type: number, protocol: number) => number>("int socket(int domain, int type, int protocol)");
 /** `int connect(int fd, const struct sockaddr *addr, socklen_t len)`. */
-export const connect = declare<(fd: number, addr: Ptr, len: number) => number>(
-  "int connect(int fd, void *addr, uint32_t len)",
-);
+export const connect = declare<(fd: number, addr: Ptr, len: number) => number>("int connect(int fd, void *addr, uint32_t len)");
 /** `int bind(int fd, const struct sockaddr *addr, socklen_t len)`. */
-export const bind = declare<(fd: number, addr: Ptr, len: number) => number>(
-  "int bind(int fd, void *addr, uint32_t len)",
-);
+export const bind = declare<(fd: number, addr: Ptr, len: number) => number>("int bind(int fd, void *addr, uint32_t len)");
 /** `int listen(int fd, int backlog)`. */
 export const listen = declare<(fd: number, backlog: number) => number>("int listen(int fd, int backlog)");
 /** `int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)`. */
@@ -92,21 +84,15 @@ export const setsockopt = declare<(fd: number, level: number, name: number, valu
   "int setsockopt(int fd, int level, int name, void *value, uint32_t len)",
 );
 /** `int getsockname(int fd, struct sockaddr *addr, socklen_t *len)`. */
-export const getsockname = declare<(fd: number, addr: Ptr, len: Ptr) => number>(
-  "int getsockname(int fd, void *addr, void *len)",
-);
+export const getsockname = declare<(fd: number, addr: Ptr, len: Ptr) => number>("int getsockname(int fd, void *addr, void *len)");
 /** `int getpeername(int fd, struct sockaddr *addr, socklen_t *len)`. */
-export const getpeername = declare<(fd: number, addr: Ptr, len: Ptr) => number>(
-  "int getpeername(int fd, void *addr, void *len)",
-);
+export const getpeername = declare<(fd: number, addr: Ptr, len: Ptr) => number>("int getpeername(int fd, void *addr, void *len)");
 /** `int shutdown(int fd, int how)`. */
 export const shutdown = declare<(fd: number, how: number) => number>("int shutdown(int fd, int how)");
 /** `ssize_t read(int fd, void *buf, size_t n)`. */
 export const read = declare<(fd: number, buf: Ptr, n: number) => number>("long read(int fd, void *buf, size_t n)");
 /** `ssize_t write(int fd, const void *buf, size_t n)`. */
-export const write = declare<(fd: number, buf: Ptr, n: number) => number>(
-  "long write(int fd, void *buf, size_t n)",
-);
+export const write = declare<(fd: number, buf: Ptr, n: number) => number>("long write(int fd, void *buf, size_t n)");
 /** `ssize_t send(int fd, const void *buf, size_t n, int flags)`. */
 export const send = declare<(fd: number, buf: Ptr, n: number, flags: number) => number>(
   "long send(int fd, void *buf, size_t n, int flags)",

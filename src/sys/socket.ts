@@ -18,7 +18,6 @@ import { ECONNABORTED, EAGAIN, EINPROGRESS, EINTR, ENOTCONN, throwIoError } from
 import { AF_INET, AF_INET6, decodeSockaddr, SOCKADDR_IN6_SIZE } from "./addr.js";
 import type { IpFamily, SocketAddress } from "./addr.js";
 import { WOULD_BLOCK } from "./io.js";
-import type { WouldBlock } from "./io.js";
 
 /** Returned by {@link connect} when the connection has started but not finished (EINPROGRESS). */
 export const IN_PROGRESS = -2;
@@ -176,7 +175,7 @@ export function listen(fd: number, backlogSize: number = maxBacklog()): void {
  * @returns the new fd, or `WOULD_BLOCK` when the queue is empty.
  * @throws IoError (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`, `EINVAL` if not listening, ...).
  */
-export function accept4(fd: number): number | WouldBlock {
+export function accept4(fd: number): number {
   for (;;) {
     const client = c.accept4(fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (client >= 0) return client;

@@ -6,7 +6,19 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { get as nodeGet } from "node:http";
 import {
-  coroutine, wait, spawn, joinAll, select, sleep, Http, HttpParseError, IoError, TimeoutError, TcpListener, RuntimeError, type Executor,
+  coroutine,
+  wait,
+  spawn,
+  joinAll,
+  select,
+  sleep,
+  Http,
+  HttpParseError,
+  IoError,
+  TimeoutError,
+  TcpListener,
+  RuntimeError,
+  type Executor,
 } from "reactor-executor";
 import { openFdCount } from "../util/fds.js";
 import { startTestServer, type TestServer } from "../util/test-server.js";
@@ -117,7 +129,10 @@ export function httpSuite(executor: () => Executor, mode: string): void {
   });
 
   test("https and hostnames are refused with a clear error", () => {
-    assert.throws(() => Http.get("https://127.0.0.1/x"), (e: unknown) => e instanceof RuntimeError && /https is not supported/.test(e.message));
+    assert.throws(
+      () => Http.get("https://127.0.0.1/x"),
+      (e: unknown) => e instanceof RuntimeError && /https is not supported/.test(e.message),
+    );
     assert.throws(() => executor().blockOn(Http.get("http://example.com/x")), /DNS|IP literal/);
   });
 

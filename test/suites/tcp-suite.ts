@@ -5,7 +5,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  coroutine, wait, spawn, joinAll, select, sleep, TcpListener, TcpStream, IoError, Interest, reactor, RuntimeError, NoopWaker, type Executor, type Future, type CoroutineBody,
+  coroutine,
+  wait,
+  spawn,
+  joinAll,
+  select,
+  sleep,
+  TcpListener,
+  TcpStream,
+  IoError,
+  Interest,
+  reactor,
+  RuntimeError,
+  NoopWaker,
+  type Executor,
+  type Future,
+  type CoroutineBody,
 } from "reactor-executor";
 // Readiness bits are epoll's own (token-table.ts); the token table itself is not imported here, as it
 // would bring a second copy of the runtime next to the package's bundle.
@@ -36,19 +51,21 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
     const listener = TcpListener.bind("127.0.0.1:0");
     const out = executor().blockOn(
       coroutine(function* () {
-        const server = spawn(coroutine(function* () {
-          const conn = yield* wait(listener.accept());
-          const buf = new Uint8Array(1024);
-          let total = 0;
-          for (;;) {
-            const n = yield* wait(conn.read(buf));
-            if (n === 0) break;
-            total += n;
-            yield* wait(conn.writeAll(buf.subarray(0, n)));
-          }
-          conn.close();
-          return total;
-        }));
+        const server = spawn(
+          coroutine(function* () {
+            const conn = yield* wait(listener.accept());
+            const buf = new Uint8Array(1024);
+            let total = 0;
+            for (;;) {
+              const n = yield* wait(conn.read(buf));
+              if (n === 0) break;
+              total += n;
+              yield* wait(conn.writeAll(buf.subarray(0, n)));
+            }
+            conn.close();
+            return total;
+          }),
+        );
         const client = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
         const message = enc.encode("hello reactor ".repeat(1000));
         yield* wait(client.writeAll(message));
@@ -138,7 +155,11 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
     const v4 = TcpListener.bind("127.0.0.1:0");
     executor().blockOn(
       coroutine(function* () {
-        for (const [l, address] of [[v6, `[::1]:${v6.port}`], [v4, `localhost:${v4.port}`], [v4, { host: "127.0.0.1", port: v4.port }]] as const) {
+        for (const [l, address] of [
+          [v6, `[::1]:${v6.port}`],
+          [v4, `localhost:${v4.port}`],
+          [v4, { host: "127.0.0.1", port: v4.port }],
+        ] as const) {
           const accepted = spawn(l.accept());
           const c = yield* wait(TcpStream.connect(address));
           const s = yield* wait(accepted);
@@ -173,7 +194,10 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
 
   test("hostnames and bad addresses are refused with a clear error", () => {
     assert.throws(() => executor().blockOn(TcpStream.connect("example.com:80")), /DNS|IP literal/);
-    assert.throws(() => executor().blockOn(TcpStream.connect("127.0.0.1:99999")), (e: unknown) => (e as { code?: string }).code === "ERR_INVALID_ADDRESS");
+    assert.throws(
+      () => executor().blockOn(TcpStream.connect("127.0.0.1:99999")),
+      (e: unknown) => (e as { code?: string }).code === "ERR_INVALID_ADDRESS",
+    );
   });
 
   test("a reader task and a writer task on one stream keep their own wakers", () => {
@@ -185,11 +209,13 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
         // The writer fills a's send buffer and waits for writable; the reader waits for readable.
         const big = new Uint8Array(8 * 1024 * 1024).fill(7);
         const writer = spawn(a.writeAll(big));
-        const reader = spawn(coroutine(function* () {
-          const buf = new Uint8Array(16);
-          const n = yield* wait(a.read(buf));
-          return dec.decode(buf.subarray(0, n));
-        }));
+        const reader = spawn(
+          coroutine(function* () {
+            const buf = new Uint8Array(16);
+            const n = yield* wait(a.read(buf));
+            return dec.decode(buf.subarray(0, n));
+          }),
+        );
         yield* wait(sleep(20));
         // Now the peer answers (wakes the reader) and drains (wakes the writer).
         yield* wait(b.writeAll(enc.encode("pong")));
@@ -232,17 +258,21 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
     const n = 200;
     const total = executor().blockOn(
       coroutine(function* () {
-        const server = spawn(coroutine(function* () {
-          for (let i = 0; i < n; i++) {
-            const s = yield* wait(listener.accept());
-            spawn(coroutine(function* () {
-              const buf = new Uint8Array(8);
-              const k = yield* wait(s.read(buf));
-              yield* wait(s.writeAll(buf.subarray(0, k)));
-              s.close();
-            }));
-          }
-        }));
+        const server = spawn(
+          coroutine(function* () {
+            for (let i = 0; i < n; i++) {
+              const s = yield* wait(listener.accept());
+              spawn(
+                coroutine(function* () {
+                  const buf = new Uint8Array(8);
+                  const k = yield* wait(s.read(buf));
+                  yield* wait(s.writeAll(buf.subarray(0, k)));
+                  s.close();
+                }),
+              );
+            }
+          }),
+        );
         const clients = Array.from({ length: n }, (_, i) =>
           coroutine(function* () {
             const c = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));

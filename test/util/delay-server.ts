@@ -105,11 +105,11 @@ export function startDelayServer(options: DelayServerStartOptions = {}): Promise
   let out = "";
   let err = "";
   const watchers = new Set<() => void>();
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
     out += d;
     for (const w of [...watchers]) w();
   });
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+  child.stderr.setEncoding("utf8").on("data", (d: string) => {
     err += d;
   });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -255,13 +255,15 @@ export function exchange(
         reject(e);
       }
     });
-    socket.on("connect", async () => {
-      for (const c of chunks) {
-        if (finished) return;
-        if (typeof c === "number") await new Promise((r) => setTimeout(r, c));
-        else socket.write(typeof c === "string" ? Buffer.from(c, "latin1") : c);
-      }
-      if (options.halfClose === true) socket.end();
+    socket.on("connect", () => {
+      void (async () => {
+        for (const c of chunks) {
+          if (finished) return;
+          if (typeof c === "number") await new Promise((r) => setTimeout(r, c));
+          else socket.write(typeof c === "string" ? Buffer.from(c, "latin1") : c);
+        }
+        if (options.halfClose === true) socket.end();
+      })();
     });
   });
 }
@@ -317,13 +319,18 @@ export interface GetResult {
  * const { status, body, ms } = await get(`${server.url}/200/hi`);
  * ```
  */
-export function get(url: string, options: { agent?: http.Agent; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<GetResult> {
+export function get(
+  url: string,
+  options: { agent?: http.Agent; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<GetResult> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const req = http.get(url, { agent: options.agent ?? false, headers: options.headers }, (res) => {
       const parts: Buffer[] = [];
       res.on("data", (d: Buffer) => parts.push(d));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts).toString("utf8"), ms: performance.now() - t0 }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts).toString("utf8"), ms: performance.now() - t0 }),
+      );
       res.on("error", reject);
     });
     req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`GET ${url} timed out`)));

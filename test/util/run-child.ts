@@ -33,7 +33,11 @@ export function runNode(args: string[], options: RunOptions = {}): Promise<Child
     const child =
       options.shell === undefined
         ? spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
-        : spawn("bash", ["-c", `${options.shell} && exec "$0" "$@"`, process.execPath, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+        : spawn("bash", ["-c", `${options.shell} && exec "$0" "$@"`, process.execPath, ...args], {
+            cwd,
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+          });
     let stdout = "";
     let stderr = "";
     let timedOut = false;

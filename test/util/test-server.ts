@@ -11,7 +11,9 @@ export interface TestServer {
 }
 
 export function startTestServer(): Promise<TestServer> {
-  const child = spawn(process.execPath, [new URL("./test-server-child.js", import.meta.url).pathname], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [new URL("./test-server-child.js", import.meta.url).pathname], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     child.once("error", reject);

@@ -2,7 +2,24 @@
  * Exports that the thread tests run with `spawnThread` (a thread imports a module and calls one
  * of its exports).
  */
-import { coroutine, wait, spawn, joinAll, sleep, yieldNow, Http, spawnThread, exportWaker, releaseWaker, wakeRef, IoError, PENDING, type Future, type Poll, type Waker } from "reactor-executor";
+import {
+  coroutine,
+  wait,
+  spawn,
+  joinAll,
+  sleep,
+  yieldNow,
+  Http,
+  spawnThread,
+  exportWaker,
+  releaseWaker,
+  wakeRef,
+  IoError,
+  PENDING,
+  type Future,
+  type Poll,
+  type Waker,
+} from "reactor-executor";
 
 /** Sleeps, then writes `value` into `out[index]`. */
 export function writeAfter(out: SharedArrayBuffer, index: number, value: number, ms: number): Future<void> {
@@ -32,9 +49,12 @@ export function nested(out: SharedArrayBuffer): Future<void> {
 /** `concurrent` GETs `/0/t{thread}-{i}` on `port`, every body checked; resolves when all are done. */
 export function fetchMany(port: number, thread: number, concurrent: number): Future<void> {
   return coroutine(function* () {
-    const bodies = yield* wait(joinAll(Array.from({ length: concurrent }, (_, i) => Http.request({ url: `http://127.0.0.1:${port}/0/t${thread}-${i}` }))));
+    const bodies = yield* wait(
+      joinAll(Array.from({ length: concurrent }, (_, i) => Http.request({ url: `http://127.0.0.1:${port}/0/t${thread}-${i}` }))),
+    );
     bodies.forEach((res, i) => {
-      if (res.status !== 200 || res.text() !== `t${thread}-${i}`) throw new Error(`thread ${thread} request ${i}: ${res.status} ${res.text()}`);
+      if (res.status !== 200 || res.text() !== `t${thread}-${i}`)
+        throw new Error(`thread ${thread} request ${i}: ${res.status} ${res.text()}`);
     });
   });
 }
