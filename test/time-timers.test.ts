@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Executor, coroutine, spawn, sleep, timeout, joinAll, map, TimeoutError } from "reactor-executor";
 import { Trigger } from "./util/futures.js";
-import { TimerEntry, TimerHeap } from "../src/time/timer-heap.js";
+import { TimerEntry, TimerHeap } from "../src/runtime/timer-heap.js";
 import { NoopWaker } from "reactor-executor";
 
 test("sleep waits at least its duration, and the executor parks instead of spinning", () => {

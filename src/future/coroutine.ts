@@ -30,7 +30,7 @@
  * @module
  */
 import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "./future.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "./waker.js";
 
 /** The generator a coroutine body is: it yields the futures it waits on and returns a `T`. */
 export type CoroutineBody<T> = Generator<Future<unknown>, T, unknown>;

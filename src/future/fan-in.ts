@@ -16,7 +16,7 @@
  * @module
  */
 import { PENDING, dropFuture, type Future } from "./future.js";
-import { Waker } from "../runtime/waker.js";
+import { Waker } from "./waker.js";
 
 class ChildWaker extends Waker {
   constructor(
@@ -27,6 +27,9 @@ class ChildWaker extends Waker {
   }
   override wake(): void {
     this.owner.childWoke(this.index);
+  }
+  override consumeBudget(): boolean {
+    return this.owner.parentBudget();
   }
 }
 
@@ -54,6 +57,11 @@ export abstract class FanIn<T> {
       this.woken.push(i);
     }
     this.parent?.wake();
+  }
+
+  /** @internal Called by a child's waker: the budget is the parent task's. */
+  parentBudget(): boolean {
+    return this.parent === null || this.parent.consumeBudget();
   }
 
   /** Called with each child's output as it finishes; return true to stop polling the others. */

@@ -14,7 +14,7 @@
  * @module
  */
 import { RuntimeError } from "../errors.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "./waker.js";
 
 /**
  * The "not yet" answer of {@link Future.poll}: the book's `PollState::NotReady`. A unique symbol,

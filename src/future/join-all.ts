@@ -6,7 +6,7 @@
  */
 import { PENDING, pollAfterReady, type Future, type Output, type Poll } from "./future.js";
 import { FanIn } from "./fan-in.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "./waker.js";
 
 class JoinAll<T> extends FanIn<T> implements Future<T[]> {
   private readonly results: T[];

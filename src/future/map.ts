@@ -4,7 +4,7 @@
  * @module
  */
 import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "./future.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "./waker.js";
 
 class MapFuture<T, U> implements Future<U> {
   private done = false;

@@ -4,7 +4,7 @@
  * @module
  */
 import { pollAfterReady, type Future, type Poll } from "./future.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "./waker.js";
 
 const TAKEN: unique symbol = Symbol("taken");
 

@@ -5,7 +5,7 @@
  */
 import { PENDING, pollAfterReady, type Future, type Poll } from "./future.js";
 import { FanIn } from "./fan-in.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "./waker.js";
 
 /** The output of {@link select}: which future won and its output. */
 export interface Selected<T> {

@@ -4,7 +4,7 @@
  * @module
  */
 import { PENDING, pollAfterReady, type Future, type Poll } from "./future.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "./waker.js";
 
 class YieldNow implements Future<void> {
   private state = 0; // 0 not polled, 1 yielded once, 2 done

@@ -21,7 +21,7 @@
  */
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { timeout } from "../time/timeout.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "../future/waker.js";
 import { TcpStream } from "../net/tcp-stream.js";
 import { WOULD_BLOCK } from "../sys/index.js";
 import { ResponseParser, type HttpResponse } from "./parse-response.js";

@@ -13,10 +13,9 @@
  * @module
  */
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "../future/waker.js";
 import * as sys from "../sys/index.js";
 import { ERROR, HANGUP, WRITABLE } from "../runtime/token-table.js";
-import { TcpStream } from "./tcp-stream.js";
 
 /**
  * Parsed string addresses, most recent last: a client makes thousands of connections to a few
@@ -39,15 +38,32 @@ function resolve(address: sys.AddressInput): sys.SocketAddress[] {
 
 const RETRY_NEXT = new Set(["ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "EADDRNOTAVAIL", "EAFNOSUPPORT", "ETIMEDOUT"]);
 
-export class ConnectFuture implements Future<TcpStream> {
+/**
+ * What the connect future needs of the stream it connects: made around a fresh socket and added to
+ * the reactor only once `connect(2)` has started (see {@link ConnectFuture.start}). `TcpStream`
+ * provides it; the stream's own module names this one, not the other way round.
+ */
+export interface ConnectingStream {
+  readonly fd: number;
+  waitWritable(waker: Waker): void;
+  addToReactor(): void;
+  readiness(): number;
+  close(): void;
+}
+
+export class ConnectFuture<S extends ConnectingStream> implements Future<S> {
   private addresses: sys.SocketAddress[] | null = null;
   private next = 0;
-  private stream: TcpStream | null = null;
+  private stream: S | null = null;
   private done = false;
 
-  constructor(private readonly address: sys.AddressInput) {}
+  /** `wrap` makes the stream around a fresh, not yet connected socket fd. */
+  constructor(
+    private readonly address: sys.AddressInput,
+    private readonly wrap: (fd: number) => S,
+  ) {}
 
-  poll(waker: Waker): Poll<TcpStream> {
+  poll(waker: Waker): Poll<S> {
     if (this.done) pollAfterReady("TcpStream.connect()");
     if (this.addresses === null) this.addresses = resolve(this.address);
     for (;;) {
@@ -84,7 +100,7 @@ export class ConnectFuture implements Future<TcpStream> {
    */
   private start(waker: Waker): boolean {
     const address = this.addresses![this.next++]!;
-    const stream = new TcpStream(sys.socket(address.family), "connecting");
+    const stream = this.wrap(sys.socket(address.family));
     this.stream = stream;
     stream.waitWritable(waker);
     const now = sys.connect(stream.fd, address) === 0;
@@ -98,7 +114,7 @@ export class ConnectFuture implements Future<TcpStream> {
    * `getsockopt`/`getpeername` pair is needed only when an error or hang-up was reported.
    * Throws the connect's error.
    */
-  private connected(stream: TcpStream, waker: Waker): boolean {
+  private connected(stream: S, waker: Waker): boolean {
     let ready = stream.readiness();
     if ((ready & (WRITABLE | ERROR | HANGUP)) === 0) {
       // A wake that was not this socket's: keep waiting (with this poll's waker), and look again
@@ -113,7 +129,7 @@ export class ConnectFuture implements Future<TcpStream> {
     return false;
   }
 
-  private finish(): TcpStream {
+  private finish(): S {
     const s = this.stream!;
     this.stream = null;
     this.done = true;

@@ -14,7 +14,7 @@ import { RuntimeError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { reactor } from "../runtime/init.js";
 import { Interest, type Source } from "../runtime/reactor.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "../future/waker.js";
 import * as sys from "../sys/index.js";
 import { deregisterAndClose } from "./close.js";
 import { sleep } from "../time/sleep.js";

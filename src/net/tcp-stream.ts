@@ -20,7 +20,7 @@ import { map } from "../future/map.js";
 import { reactor } from "../runtime/init.js";
 import { Interest, type Reactor, type Source } from "../runtime/reactor.js";
 import { ERROR, HANGUP, READABLE, READ_CLOSED, WRITABLE } from "../runtime/token-table.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "../future/waker.js";
 import * as sys from "../sys/index.js";
 import { deregisterAndClose } from "./close.js";
 import { ConnectFuture } from "./connect.js";
@@ -84,7 +84,7 @@ export class TcpStream implements Source {
    * For `localhost` the IPv4 address is tried first, then IPv6.
    */
   static connect(address: sys.AddressInput): Future<TcpStream> {
-    return new ConnectFuture(address);
+    return new ConnectFuture(address, (fd) => new TcpStream(fd, "connecting"));
   }
 
   /** True until `close()`. */

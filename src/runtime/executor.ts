@@ -29,14 +29,15 @@
  */
 import { DeadlockError, RuntimeError } from "../errors.js";
 import { PENDING, type Future } from "../future/future.js";
-import { TimerHeap } from "../time/timer-heap.js";
-import { setCurrentExecutor, currentExecutor, requireExecutor, getDefaultDriver } from "./context.js";
+import { TimerHeap } from "./timer-heap.js";
+import "./one-copy.js";
+import { getDefaultDriver, type IoDriver } from "./driver.js";
 import { writeLine } from "./output.js";
 import { park, parkAsync } from "./parker.js";
-import { ABORTING, DONE, FAILED, MAX_LIVE_TASKS, OBSERVED, QUEUED, Task, type JoinHandle } from "./task.js";
+import { ABORTING, DONE, FAILED, MAX_LIVE_TASKS, OBSERVED, QUEUED, Task, type JoinHandle, type TaskOwner } from "./task.js";
 import { claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
 import { ExportTable } from "./export-table.js";
-import type { Waker } from "./waker.js";
+import type { Waker } from "../future/waker.js";
 import { executorPark, taskSpawn } from "./trace.js";
 import { isMainThread, threadId } from "node:worker_threads";
 
@@ -75,11 +76,30 @@ export interface SpawnOptions {
 }
 
 /**
- * An I/O driver an executor can wait on instead of parking (the inline reactor): it waits up to
- * `timeoutMs` for events and wakes what is ready. `Infinity` = no timeout; 0 = just look.
+ * Which executor is polling on this thread right now (the book's thread-local `CURRENT_EXEC`). Set
+ * only while an executor runs tasks synchronously, so code in a Node callback (outside any poll)
+ * sees none. Each thread has its own module instance, hence its own `current`.
  */
-export interface IoDriver {
-  turn(timeoutMs: number): void;
+let current: Executor | null = null;
+
+/** The executor polling on this thread, or null. */
+export function currentExecutor(): Executor | null {
+  return current;
+}
+
+/** The executor polling on this thread; throws a clear error naming `what` when there is none. */
+export function requireExecutor(what: string): Executor {
+  if (current === null) {
+    throw new RuntimeError(`${what} needs a running executor: call it from inside a task driven by executor.blockOn() or executor.run()`);
+  }
+  return current;
+}
+
+/** Swaps the current executor; returns the previous one. */
+function setCurrentExecutor(e: Executor | null): Executor | null {
+  const prev = current;
+  current = e;
+  return prev;
 }
 
 /**
@@ -95,7 +115,7 @@ export interface IoDriver {
  * })); // "done"
  * ```
  */
-export class Executor {
+export class Executor implements TaskOwner {
   readonly name: string;
   readonly verbose: boolean;
   /** @internal The executor's timers (used by `sleep`). */

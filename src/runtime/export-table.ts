@@ -12,7 +12,7 @@
  */
 import { RuntimeError } from "../errors.js";
 import { MAX_SLOTS, wakerRef } from "./wake-hub.js";
-import type { Waker } from "./waker.js";
+import type { Waker } from "../future/waker.js";
 
 export class ExportTable {
   /** References held, over all slots. */

@@ -13,7 +13,7 @@
 import { Worker, isMainThread } from "node:worker_threads";
 import { RuntimeError } from "../errors.js";
 import { EPOLLIN, epollAdd, epollCreate, eventfd, eventfdWrite } from "../sys/index.js";
-import { setDefaultDriver } from "./context.js";
+import { setDefaultDriver } from "./driver.js";
 import { Executor, type ExecutorOptions } from "./executor.js";
 import { InlineDriver } from "./inline-driver.js";
 import { Reactor } from "./reactor.js";

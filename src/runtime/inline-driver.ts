@@ -7,7 +7,7 @@
  * @module
  */
 import { EpollEvents, epollWait } from "../sys/index.js";
-import type { IoDriver } from "./executor.js";
+import type { IoDriver } from "./driver.js";
 import type { TokenTable } from "./token-table.js";
 
 export class InlineDriver implements IoDriver {

@@ -25,10 +25,10 @@
  * @module
  */
 import { EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, epollAdd, epollDelete } from "../sys/index.js";
-import { requireExecutor } from "./context.js";
+import { requireExecutor } from "./executor.js";
 import type { ExportTable } from "./export-table.js";
 import type { TokenTable } from "./token-table.js";
-import type { Waker } from "./waker.js";
+import type { Waker } from "../future/waker.js";
 
 /** What a source is waited on for: a bitset. */
 export const Interest = Object.freeze({ READABLE: 1, WRITABLE: 2 } as const);

@@ -14,8 +14,7 @@
  */
 import { CancelledError } from "../errors.js";
 import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
-import { Waker } from "./waker.js";
-import type { Executor } from "./executor.js";
+import { Waker } from "../future/waker.js";
 import { taskFinish } from "./trace.js";
 
 // State bits.
@@ -52,6 +51,24 @@ export interface JoinHandle<T> extends Future<T> {
   readonly finished: boolean;
 }
 
+/**
+ * What a task needs of the executor that owns it (the `Executor` implements it; the task module
+ * names this instead of the executor, which imports the task).
+ */
+export interface TaskOwner {
+  readonly name: string;
+  /** Names of tasks that were given one (or failed): see `Task.name`. */
+  readonly taskNames: WeakMap<Task<unknown>, string>;
+  /** Queues a woken task. */
+  schedule(task: Task<unknown>): void;
+  /** True while `task` is being polled. */
+  isPolling(task: Task<unknown>): boolean;
+  /** Removes a finished task from the live set. */
+  taskFinished(task: Task<unknown>): void;
+  /** Reports an error thrown by a waker or a `drop()`; the executor goes on. */
+  reportWakerError(e: unknown): void;
+}
+
 const STATE_MASK = 0x7f;
 const INDEX_SHIFT = 7;
 /**
@@ -76,7 +93,7 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   inner: unknown;
 
   constructor(
-    readonly executor: Executor,
+    readonly executor: TaskOwner,
     readonly id: number,
     future: Future<T>,
     name: string | undefined,

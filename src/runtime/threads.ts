@@ -12,12 +12,12 @@
 import { Worker } from "node:worker_threads";
 import { RuntimeError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
-import { toPromise } from "../future/promise.js";
-import { requireExecutor } from "./context.js";
+import { toPromise } from "./promise.js";
+import { requireExecutor } from "./executor.js";
 import { reactorBuffer, reactorMode, threadVerbose } from "./init.js";
 import { ThreadOutcome, DONE, FAILED } from "./thread-outcome.js";
 import { wakeHubBuffer } from "./wake-hub.js";
-import type { Waker } from "./waker.js";
+import type { Waker } from "../future/waker.js";
 
 /**
  * A running thread started by {@link spawnThread}.

@@ -70,7 +70,7 @@ import { HttpRequestError, RequestParser } from "../http/parse-request.js";
 import { reactor } from "../runtime/init.js";
 import { Interest, type Source } from "../runtime/reactor.js";
 import type { JoinHandle } from "../runtime/task.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "../future/waker.js";
 import * as sys from "../sys/index.js";
 import { sleep } from "../time/sleep.js";
 import { deregisterAndClose } from "../net/close.js";

@@ -26,7 +26,7 @@ import { IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import type { TcpListener } from "../net/tcp-listener.js";
 import { spawn } from "../runtime/executor.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "../future/waker.js";
 import * as sys from "../sys/index.js";
 import { sleep } from "../time/sleep.js";
 import { Connection, type ConnectionHost } from "./connection.js";

@@ -6,9 +6,9 @@
  * @module
  */
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
-import { requireExecutor } from "../runtime/context.js";
-import { NoopWaker, type Waker } from "../runtime/waker.js";
-import { TimerEntry } from "./timer-heap.js";
+import { requireExecutor } from "../runtime/executor.js";
+import { NoopWaker, type Waker } from "../future/waker.js";
+import { TimerEntry } from "../runtime/timer-heap.js";
 
 /** The waker slot of a sleep not polled yet (and of one completed). */
 const NOBODY = new NoopWaker();

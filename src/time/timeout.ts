@@ -6,7 +6,7 @@
  */
 import { TimeoutError } from "../errors.js";
 import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "../future/waker.js";
 import { sleep } from "./sleep.js";
 
 class Timeout<T> implements Future<T> {

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Waker } from "../runtime/waker.js";
+import type { Waker } from "../future/waker.js";
 
 /** One pending deadline. `index` is its place in its bucket, -1 once fired or removed. */
 export class TimerEntry {

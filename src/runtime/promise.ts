@@ -10,11 +10,10 @@
  * @module
  */
 import { RuntimeError } from "../errors.js";
-import { PENDING, pollAfterReady, type Future, type Poll } from "./future.js";
-import { currentExecutor, requireExecutor } from "../runtime/context.js";
-import { Executor } from "../runtime/executor.js";
-import type { JoinHandle } from "../runtime/task.js";
-import { Waker } from "../runtime/waker.js";
+import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { Executor, currentExecutor, requireExecutor } from "./executor.js";
+import type { JoinHandle } from "./task.js";
+import { Waker } from "../future/waker.js";
 
 const WAITING = 0;
 const FULFILLED = 1;

@@ -28,6 +28,17 @@
  */
 export abstract class Waker {
   abstract wake(): void;
+
+  /**
+   * Spends one unit of the cooperative budget of the task behind this waker (tokio's coop budget):
+   * true while the task may go on, false once it has used its share of the current turn. A leaf
+   * future that gets false wakes this waker and returns `PENDING` instead of doing more work, so
+   * one busy task cannot starve the others, the timers or I/O. A waker that stands for no task
+   * (this default) never runs out; combinators' child wakers ask their parent's.
+   */
+  consumeBudget(): boolean {
+    return true;
+  }
 }
 
 /** A waker that does nothing: for polling a future by hand when no wake-up is wanted. */
