@@ -106,7 +106,9 @@ try {
   try {
     data.port.postMessage(value);
   } catch (e) {
-    const error = new Error(`${data.exportName}(...) in ${data.moduleUrl}: its result cannot be sent to the joining thread: ${(e as Error).message}`);
+    const error = new Error(
+      `${data.exportName}(...) in ${data.moduleUrl}: its result cannot be sent to the joining thread: ${(e as Error).message}`,
+    );
     error.name = "DataCloneError";
     throw error;
   }

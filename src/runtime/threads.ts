@@ -289,7 +289,13 @@ class Thread<T> implements ThreadHandle<T> {
       this.workerError instanceof Error
         ? `${this.workerError.message}${"code" in this.workerError ? ` (${String(this.workerError.code)})` : ""}`
         : `it ran out of memory${this.limits === undefined ? "" : ` (resourceLimits ${JSON.stringify(this.limits)})`}, or Node stopped it`;
-    return new ThreadError("ERR_THREAD_CRASHED", this.name, code, `thread ${this.name} ended with exit code ${code} without reporting how: ${why}`, this.workerError);
+    return new ThreadError(
+      "ERR_THREAD_CRASHED",
+      this.name,
+      code,
+      `thread ${this.name} ended with exit code ${code} without reporting how: ${why}`,
+      this.workerError,
+    );
   }
 
   /** Sweeps a thread nobody is joining: records a silent end, frees the pidfd and the port once ended. */
@@ -322,7 +328,7 @@ class Thread<T> implements ThreadHandle<T> {
       this.pidfdClosed = true;
       close(fd);
     }
-    live.delete(this as Thread<unknown>);
+    live.delete(this);
   }
 
   private onExit(code: number): void {
@@ -402,12 +408,13 @@ export function spawnThread<T = unknown>(
       ...(o.resourceLimits === undefined ? {} : { resourceLimits: o.resourceLimits }),
     });
   });
-  live.add(thread as Thread<unknown>);
+  live.add(thread);
   return thread;
 }
 
 function checkOptions(o: ThreadOptions): void {
-  if (o === null || typeof o !== "object") throw new TypeError("spawnThread: expected (name, module, export, ...args) or an options object");
+  if (o === null || typeof o !== "object")
+    throw new TypeError("spawnThread: expected (name, module, export, ...args) or an options object");
   if (typeof o.name !== "string" || o.name === "") throw new TypeError("spawnThread: name must be a non-empty string");
   if (!(o.module instanceof URL) && typeof o.module !== "string") {
     throw new TypeError(`spawnThread(${o.name}): module must be a URL or a URL string, got ${typeof o.module}`);

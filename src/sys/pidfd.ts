@@ -58,7 +58,7 @@ export function pidfdExited(pidfd: number): boolean {
     const n = c.poll(pollfd, 1, 0);
     if (n === 0) return false;
     if (n > 0) {
-      const revents = pollEvents[3]!;
+      const revents = pollEvents[3];
       if ((revents & POLLNVAL) !== 0) throwIoError("poll", ERRNO.EBADF);
       return (revents & (POLLIN | POLLHUP)) !== 0;
     }
