@@ -56,4 +56,16 @@ for (const runner of ["blockOn", "run"] as const) {
     const { error } = await fault("runaway", runner);
     assert.equal(error?.code, "ERR_THREAD_TERMINATED");
   });
+
+  // Node stops a thread's own threads with it; what they held is reclaimed with the parent's.
+  test(`${runner}: terminate() of a thread that started a thread gives back both threads' holdings`, async () => {
+    const { error } = await fault("nested-terminate", runner);
+    assert.equal(error?.code, "ERR_THREAD_TERMINATED");
+  });
+
+  test(`${runner}: process.exit in a thread that started a thread gives back both threads' holdings`, async () => {
+    const { error } = await fault("nested-exit", runner);
+    assert.equal(error?.code, "ERR_THREAD_EXITED");
+    assert.equal(error?.exitCode, 4);
+  });
 }

@@ -20,15 +20,15 @@
  */
 import { Console } from "node:console";
 import { Writable } from "node:stream";
-import { threadId, workerData, type MessagePort } from "node:worker_threads";
+import { workerData, type MessagePort } from "node:worker_threads";
 import { gettid, pidfdOpen } from "../sys/index.js";
 import { attachWakeHub, wakeRef } from "./wake-hub.js";
 import { attachReactor } from "./init.js";
 import { Executor } from "./executor.js";
 import { writeAllSync } from "./output.js";
 import { EXITED, RETURNED, RUNNING, THREW, ThreadOutcome, UNCAUGHT } from "./thread-outcome.js";
-import { attachOwnership } from "./thread-owned.js";
-import { reclaimThread } from "./threads.js";
+import { attachOwnership, notePidfd } from "./thread-owned.js";
+import { reclaimSelf } from "./threads.js";
 import type { Future } from "../future/future.js";
 
 interface ThreadData {
@@ -36,6 +36,7 @@ interface ThreadData {
   reactor: SharedArrayBuffer;
   owned: SharedArrayBuffer;
   outcome: SharedArrayBuffer;
+  slot: number;
   port: MessagePort;
   name: string;
   verbose: boolean;
@@ -76,7 +77,9 @@ attachWakeHub(data.hub);
 attachReactor(data.reactor, data.verbose);
 attachOwnership(data.owned);
 const outcome = new ThreadOutcome(data.outcome);
-wake(outcome.publishPidfd(ownPidfd()));
+const pidfd = ownPidfd();
+if (pidfd !== null) notePidfd(data.slot, pidfd);
+wake(outcome.publishPidfd(pidfd));
 
 let exported = RUNNING;
 let exportError: unknown = undefined;
@@ -86,7 +89,7 @@ process.on("uncaughtExceptionMonitor", (error) => {
   uncaught ??= { error };
 });
 process.on("exit", (code) => {
-  reclaimThread(threadId);
+  reclaimSelf();
   let joiner: number;
   if (code !== 0 && uncaught !== null) joiner = outcome.finish(UNCAUGHT, uncaught.error, code);
   else if (code === 0 && exported !== RUNNING) joiner = outcome.finish(exported, exportError, 0);

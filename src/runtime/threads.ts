@@ -51,7 +51,17 @@ import { requireExecutor } from "./executor.js";
 import { reactor, reactorBuffer, reactorMode, threadVerbose } from "./init.js";
 import { Interest } from "./reactor.js";
 import { CRASHED, EXITED, RETURNED, RUNNING, TERMINATED, THREW, ThreadError, ThreadOutcome, UNCAUGHT } from "./thread-outcome.js";
-import { ownedHere, ownershipBuffer, reclaimOwned } from "./thread-owned.js";
+import {
+  claimThreadSlot,
+  freeThreadSlot,
+  hasChildren,
+  nameThread,
+  ownedHere,
+  ownershipBuffer,
+  reclaimDescendants,
+  reclaimOwned,
+  takePidfd,
+} from "./thread-owned.js";
 import { reclaimExecutorIndices, wakeHubBuffer, wakeRef } from "./wake-hub.js";
 import type { Waker } from "../future/waker.js";
 
@@ -152,13 +162,17 @@ class Thread<T> implements ThreadHandle<T> {
   private readonly port: MessagePort;
   private readonly worker: Worker;
   private readonly threadId: number;
+  /** The thread's slot in the ownership table, which also holds its pidfd for closing. */
+  private readonly slot: number;
+  private slotFreed = false;
   private terminating = false;
+  /** Set once the thread is known to have ended and what it held is given back. */
+  private gone = false;
   /** Node's exit code and error for the thread, once its `exit` event came. */
   private exitCode: number | null = null;
   private workerError: unknown = undefined;
   /** The reactor token of the pidfd while a joiner watches it, else -1. */
   private token = -1;
-  private pidfdClosed = false;
   private joining: JoinThread<T> | null = null;
   private result: { value: T } | null = null;
 
@@ -166,18 +180,21 @@ class Thread<T> implements ThreadHandle<T> {
     readonly name: string,
     private readonly exportName: string,
     private readonly limits: ResourceLimits | undefined,
-    start: (outcome: ThreadOutcome, port: MessagePort) => Worker,
+    start: (outcome: ThreadOutcome, port: MessagePort, slot: number) => Worker,
   ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
+    this.slot = claimThreadSlot();
     try {
-      this.worker = start(this.outcome, port2);
+      this.worker = start(this.outcome, port2, this.slot);
     } catch (e) {
+      freeThreadSlot(this.slot);
       port1.close();
       port2.close();
       throw e;
     }
     this.threadId = this.worker.threadId;
+    nameThread(this.slot, this.threadId);
     this.worker.on("error", (e) => {
       this.workerError = e;
     });
@@ -201,21 +218,26 @@ class Thread<T> implements ThreadHandle<T> {
     if (this.outcome.pidfd < 0) this.settle(TERMINATED);
   }
 
-  /** True once the end is recorded; finds a silent end (terminate, out of memory) through the pidfd. */
+  /**
+   * True once `join()` can complete: the end is recorded and, if the thread started threads of its
+   * own (which Node stops with it), it is gone, so that theirs can be reclaimed too. Finds a silent
+   * end (terminate, out of memory) through the pidfd.
+   */
   settled(): boolean {
-    if (this.outcome.state !== RUNNING) return true;
-    const fd = this.outcome.pidfd;
-    if (fd >= 0 && !this.pidfdClosed && pidfdExited(fd)) {
-      reclaimThread(this.threadId);
-      this.settle(this.terminating ? TERMINATED : CRASHED);
+    if (this.gone) return true;
+    const fd = this.pidfd();
+    if (this.outcome.state !== RUNNING && (fd < 0 || !hasChildren(this.threadId))) return true;
+    if (fd >= 0 && pidfdExited(fd)) {
+      this.onGone();
+      return true;
     }
-    return this.outcome.state !== RUNNING;
+    return false;
   }
 
   /** Has the reactor wake `waker` when the thread ends; returns {@link settled} read after that. */
   watch(waker: Waker): boolean {
-    const fd = this.outcome.pidfd;
-    if (fd >= 0 && !this.pidfdClosed) {
+    const fd = this.pidfd();
+    if (fd >= 0) {
       const r = reactor();
       if (this.token < 0) {
         this.token = r.nextId();
@@ -303,9 +325,21 @@ class Thread<T> implements ThreadHandle<T> {
     if (this.joining === null && this.settled()) this.tidy();
   }
 
+  /** The thread's pidfd while this record still holds it; -1 before it is published, -2 for none. */
+  private pidfd(): number {
+    return this.slotFreed ? -2 : this.outcome.pidfd;
+  }
+
   private settle(kind: number): void {
     const joiner = this.outcome.settle(kind);
     if (joiner >= 0) wakeRef(joiner);
+  }
+
+  /** The thread has ended: give back what it and the threads it started held; record a silent end. */
+  private onGone(): void {
+    this.gone = true;
+    reclaimGone(this.threadId);
+    if (this.outcome.state === RUNNING) this.settle(this.terminating ? TERMINATED : CRASHED);
   }
 
   /** The result the thread posted before recording RETURNED, taken off the port once. */
@@ -318,24 +352,26 @@ class Thread<T> implements ThreadHandle<T> {
     return this.result;
   }
 
-  /** Gives back what the record of an ended thread still holds: its pidfd and its port. */
+  /**
+   * Gives back what the record of an ended thread holds: its port, and its slot and pidfd once
+   * they can tell nothing more (the thread is gone; or it has published its pidfd, so it will not
+   * write to the slot again, and started no thread whose end must be waited for).
+   */
   private tidy(): void {
     if (this.joining !== null) return;
     if (this.outcome.state === RETURNED) this.receive();
     else this.port.close();
-    const fd = this.outcome.pidfd;
-    if (fd >= 0 && !this.pidfdClosed) {
-      this.pidfdClosed = true;
-      close(fd);
-    }
+    if (this.slotFreed || !(this.gone || (this.outcome.pidfd !== -1 && !hasChildren(this.threadId)))) return;
+    const fd = takePidfd(this.slot);
+    if (fd >= 0) close(fd);
+    freeThreadSlot(this.slot);
+    this.slotFreed = true;
     live.delete(this);
   }
 
   private onExit(code: number): void {
     this.exitCode = code;
-    // The thread is gone: whatever it still held is given back, whoever recorded its end.
-    reclaimThread(this.threadId);
-    if (this.outcome.state === RUNNING) this.settle(this.terminating ? TERMINATED : CRASHED);
+    if (!this.gone) this.onGone();
     this.tidy();
   }
 }
@@ -388,7 +424,7 @@ export function spawnThread<T = unknown>(
     );
   for (const t of live) t.sweep();
   const url = o.module instanceof URL ? o.module.href : o.module;
-  const thread = new Thread<T>(o.name, o.export, o.resourceLimits, (outcome, port) => {
+  const thread = new Thread<T>(o.name, o.export, o.resourceLimits, (outcome, port, slot) => {
     return new Worker(ENTRY, {
       eval: true,
       name: o.name,
@@ -397,6 +433,7 @@ export function spawnThread<T = unknown>(
         reactor: reactorBuffer(),
         owned: ownershipBuffer(),
         outcome: outcome.buffer,
+        slot,
         port,
         name: o.name,
         verbose: threadVerbose(),
@@ -425,13 +462,24 @@ function checkOptions(o: ThreadOptions): void {
 }
 
 /**
- * @internal Gives back what thread `thread` (a Node `threadId`) still holds: its executor indices
- * and the sources it noted as owned (deregistered, then closed). For an ended thread, or the
- * calling thread itself in its exit handler.
+ * @internal Gives back what the calling thread still holds, in its exit handler: its executor
+ * indices and the sources it noted as owned. Not the threads it started: those are still running
+ * until Node stops them, after this handler; its parent reclaims them once this thread is gone.
  */
-export function reclaimThread(thread: number): void {
-  reclaimExecutorIndices(thread);
-  if (thread !== thisThread || ownedHere() > 0) reclaimOwned(thread, reclaimSource);
+export function reclaimSelf(): void {
+  reclaimExecutorIndices(thisThread);
+  if (ownedHere() > 0) reclaimOwned([thisThread], reclaimSource);
+}
+
+/** Gives back what thread `thread` (a Node `threadId`, ended) and the threads it started held. */
+function reclaimGone(thread: number): void {
+  const ids = [thread];
+  reclaimDescendants(thread, (id, pidfd) => {
+    if (id >= 0) ids.push(id);
+    if (pidfd >= 0) close(pidfd);
+  });
+  for (const id of ids) reclaimExecutorIndices(id);
+  reclaimOwned(ids, reclaimSource);
 }
 
 function reclaimSource(token: number, fd: number): void {

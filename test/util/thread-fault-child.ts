@@ -27,14 +27,17 @@ export interface FaultReport {
   fdsAfter: number;
 }
 
-type Fault = "exit" | "oom" | "uncaught" | "terminate" | "runaway";
+type Fault = "exit" | "oom" | "uncaught" | "terminate" | "runaway" | "nested-terminate" | "nested-exit";
 
-const EXPORTS: Record<Fault, string> = {
-  exit: "exits",
-  oom: "exhaustsMemory",
-  uncaught: "throwsLater",
-  terminate: "parks",
-  runaway: "runsAway",
+const EXPORTS: Record<Fault, [string, ...unknown[]]> = {
+  exit: ["exits"],
+  oom: ["exhaustsMemory"],
+  uncaught: ["throwsLater"],
+  terminate: ["parks"],
+  runaway: ["runsAway"],
+  // The thread joined starts a thread of its own (which registers the eventfd), then is stopped.
+  "nested-terminate": ["startsInner", "park"],
+  "nested-exit": ["startsInner", "exit"],
 };
 
 const [fault, runner] = process.argv.slice(2) as [Fault, "blockOn" | "run"];
@@ -80,11 +83,11 @@ function main(): Future<Omit<FaultReport, "fdsBefore" | "fdsAfter">> {
       const h: ThreadHandle = spawnThread({
         name: `faulty-${fault}`,
         module: programs,
-        export: EXPORTS[fault],
-        args: [shared],
+        export: EXPORTS[fault][0],
+        args: [shared, ...EXPORTS[fault].slice(1)],
         ...(fault === "oom" ? { resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 } } : {}),
       });
-      if (fault === "terminate" || fault === "runaway") {
+      if (fault === "terminate" || fault === "runaway" || fault === "nested-terminate") {
         while (Atomics.load(words, 0) === 0) yield* wait(sleep(5));
         h.terminate();
       }

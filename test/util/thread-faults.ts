@@ -8,7 +8,7 @@
  *
  * `shared` (Int32): [0] go (1 once set up), [1] the eventfd's number.
  */
-import { coroutine, wait, sleep, reactor, Interest, type Future } from "../../src/index.js";
+import { coroutine, wait, sleep, reactor, spawnThread, Interest, type Future } from "../../src/index.js";
 import { eventfd, eventfdWrite } from "../../src/sys/index.js";
 import { noteOwned } from "../../src/runtime/thread-owned.js";
 
@@ -79,5 +79,20 @@ export function echo<T>(value: T): Future<T> {
   return coroutine(function* () {
     yield* wait(sleep(1));
     return value;
+  });
+}
+
+/**
+ * Starts an inner thread running `parks(shared)` (which sets `go` and leaves its eventfd
+ * registered), waits for it, then ends as `how` says: "park" (until terminated) or "exit"
+ * (`process.exit(4)`). Node stops the inner thread with this one.
+ */
+export function startsInner(shared: SharedArrayBuffer, how: "park" | "exit"): Future<void> {
+  const words = new Int32Array(shared);
+  return coroutine(function* () {
+    spawnThread({ name: "inner", module: import.meta.url, export: "parks", args: [shared] });
+    while (Atomics.load(words, 0) === 0) yield* wait(sleep(5));
+    if (how === "exit") process.exit(4);
+    yield* wait(sleep(60_000));
   });
 }
