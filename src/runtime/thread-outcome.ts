@@ -15,9 +15,10 @@
  *   runs at the natural end of its event loop and on `process.exit`, and then never runs again.
  *   The export's result travels apart, on a MessagePort, posted before `STATE` is written.
  * - TERMINATED, CRASHED: the parent, when it knows the thread is gone and it wrote nothing
- *   (`terminate()`, or out of memory: neither runs the thread's exit handler). Their details (exit
- *   code, Node's error) stay in the parent's memory, so a thread that loses the race to `STATE`
- *   cannot mix its details into the parent's record.
+ *   (`terminate()`, or out of memory: neither runs the thread's exit handler), or, for a thread
+ *   without a pidfd to watch, as soon as it calls `terminate()`. Their details (exit code, Node's
+ *   error) stay in the parent's memory, so a thread that loses the race to `STATE` cannot mix its
+ *   details into the parent's record.
  *
  * Waking: the joiner stores its waker, then re-reads `STATE` (and `PIDFD`); the thread writes
  * `STATE` (or `PIDFD`), then reads `JOINER`. Whichever comes second sees the other, so neither
