@@ -2,8 +2,15 @@
  * The entry of every thread `spawnThread` starts (the book's `thread::Builder::spawn(move || {
  * Executor::new().block_on(...) })`): it attaches to the process's wake hub and reactor, imports
  * the user's module, calls the named export with the arguments, and `blockOn`s the future it
- * returns on a new executor named after the thread. How it ended goes to shared memory in a
- * `finally`, and the joiner, if any, is woken.
+ * returns on a new executor named after the thread.
+ *
+ * How the thread ended is recorded by its `process.on("exit")` handler, which Node runs at the
+ * natural end of the thread's event loop and inside `process.exit`, also when an uncaught error
+ * ends the thread: it gives back what the thread still holds (executor indices, registered
+ * sources), writes the outcome to shared memory and wakes the joiner. The export's result is
+ * posted on the thread's MessagePort before that, so the joiner finds it there once the outcome
+ * says RETURNED. Ends that run no handler (`terminate()`, out of memory) are seen by the parent
+ * through the pidfd this thread opens on itself first thing (see `thread-outcome`).
  *
  * `console` in these threads writes synchronously: a worker's console output normally travels
  * through the main thread's event loop, which does not run while the main thread is parked in
@@ -13,18 +20,24 @@
  */
 import { Console } from "node:console";
 import { Writable } from "node:stream";
-import { workerData } from "node:worker_threads";
+import { workerData, type MessagePort } from "node:worker_threads";
+import { gettid, pidfdOpen } from "../sys/index.js";
 import { attachWakeHub, wakeRef } from "./wake-hub.js";
 import { attachReactor } from "./init.js";
 import { Executor } from "./executor.js";
 import { writeAllSync } from "./output.js";
-import { ThreadOutcome } from "./thread-outcome.js";
+import { EXITED, RETURNED, RUNNING, THREW, ThreadOutcome, UNCAUGHT } from "./thread-outcome.js";
+import { attachOwnership, notePidfd } from "./thread-owned.js";
+import { reclaimSelf } from "./threads.js";
 import type { Future } from "../future/future.js";
 
 interface ThreadData {
   hub: SharedArrayBuffer;
   reactor: SharedArrayBuffer;
+  owned: SharedArrayBuffer;
   outcome: SharedArrayBuffer;
+  slot: number;
+  port: MessagePort;
   name: string;
   verbose: boolean;
   moduleUrl: string;
@@ -45,13 +58,45 @@ function syncStream(fd: number): Writable {
   });
 }
 
+/** This thread's pidfd, or null where the kernel has no thread pidfds (before 6.9) or refuses one. */
+function ownPidfd(): number | null {
+  try {
+    return pidfdOpen(gettid());
+  } catch {
+    return null;
+  }
+}
+
+function wake(ref: number): void {
+  if (ref >= 0) wakeRef(ref);
+}
+
 const data = workerData as ThreadData;
 globalThis.console = new Console({ stdout: syncStream(1), stderr: syncStream(2) });
 attachWakeHub(data.hub);
 attachReactor(data.reactor, data.verbose);
+attachOwnership(data.owned);
 const outcome = new ThreadOutcome(data.outcome);
+const pidfd = ownPidfd();
+if (pidfd !== null) notePidfd(data.slot, pidfd);
+wake(outcome.publishPidfd(pidfd));
 
-let failure: unknown = undefined;
+let exported = RUNNING;
+let exportError: unknown = undefined;
+let uncaught: { error: unknown } | null = null;
+// A monitor observes without changing what Node does with the error (end the thread, code 1).
+process.on("uncaughtExceptionMonitor", (error) => {
+  uncaught ??= { error };
+});
+process.on("exit", (code) => {
+  reclaimSelf();
+  let joiner: number;
+  if (code !== 0 && uncaught !== null) joiner = outcome.finish(UNCAUGHT, uncaught.error, code);
+  else if (code === 0 && exported !== RUNNING) joiner = outcome.finish(exported, exportError, 0);
+  else joiner = outcome.finish(EXITED, undefined, code);
+  wake(joiner);
+});
+
 try {
   const mod = (await import(data.moduleUrl)) as Record<string, unknown>;
   const fn = mod[data.exportName];
@@ -60,10 +105,20 @@ try {
   if (future === null || typeof future !== "object" || typeof future.poll !== "function") {
     throw new TypeError(`${data.exportName}(...) in ${data.moduleUrl} did not return a Future`);
   }
-  new Executor({ name: data.name, verbose: data.verbose }).blockOn(future);
+  const value = new Executor({ name: data.name, verbose: data.verbose }).blockOn(future);
+  try {
+    data.port.postMessage(value);
+  } catch (e) {
+    const error = new Error(
+      `${data.exportName}(...) in ${data.moduleUrl}: its result cannot be sent to the joining thread: ${(e as Error).message}`,
+    );
+    error.name = "DataCloneError";
+    throw error;
+  }
+  exported = RETURNED;
 } catch (e) {
-  failure = e ?? new Error(String(e));
+  exported = THREW;
+  exportError = e ?? new Error(String(e));
 } finally {
-  const joiner = outcome.finish(failure);
-  if (joiner >= 0) wakeRef(joiner);
+  data.port.close();
 }

@@ -10,7 +10,7 @@
  *
  * | word            | written by                         | meaning                                   |
  * | --------------- | ---------------------------------- | ----------------------------------------- |
- * | `CLAIM`         | the thread creating an executor    | 0 free, 1 in use (claimed by CAS)         |
+ * | `CLAIM`         | the thread creating an executor    | 0 free, else the owner's `threadId + 1`   |
  * | `PARK`          | owner (EMPTY/PARKED), wakers (NOTIFIED) | the three-state park word            |
  * | inbox bitmap    | wakers set bits, owner clears them | one "notified" bit per slot, 4 levels     |
  *
@@ -19,6 +19,10 @@
  * overflow (memory is bounded by the slot count, whatever the number of wakes), and a thread that
  * wakes never blocks. Level 0 has one bit per slot; each bit of level k+1 says "word i of level k
  * may be non-zero".
+ *
+ * An executor index belongs to the thread that claimed it, and the claim word says which one, so
+ * the index of a thread that died without releasing it (stopped, out of memory) is reclaimed by
+ * its parent once the thread is known to be gone ({@link reclaimExecutorIndices}).
  *
  * Implementation notes:
  * - Wake: OR the bit into level 0; climb only while the word was zero before (a non-zero word means
@@ -33,6 +37,7 @@
  *
  * @module
  */
+import { threadId } from "node:worker_threads";
 import "./one-copy.js";
 
 /** Executors that can exist at once in one process (all threads together). */
@@ -63,6 +68,8 @@ const LEVEL_OFFSET: number[] = [];
 }
 const REGION_WORDS = LEVEL_OFFSET[LEVELS]!;
 const TOP = LEVEL_OFFSET[LEVELS - 1]!;
+/** What this thread writes in the claim words it takes: Node's thread ids start at 0 (main). */
+const OWNER = threadId + 1;
 
 let hub: Int32Array | null = null;
 
@@ -81,11 +88,11 @@ function words(): Int32Array {
   return hub;
 }
 
-/** Claims a free executor index, or throws when `MAX_EXECUTORS` are alive. */
+/** Claims a free executor index for this thread, or throws when `MAX_EXECUTORS` are alive. */
 export function claimExecutorIndex(): number {
   const w = words();
   for (let i = 0; i < MAX_EXECUTORS; i++) {
-    if (Atomics.compareExchange(w, i * REGION_WORDS + CLAIM, 0, 1) === 0) {
+    if (Atomics.compareExchange(w, i * REGION_WORDS + CLAIM, 0, OWNER) === 0) {
       Atomics.store(w, i * REGION_WORDS + PARK, EMPTY);
       return i;
     }
@@ -94,10 +101,41 @@ export function claimExecutorIndex(): number {
 }
 
 /**
- * Gives an executor index back. Bits still set in its inbox are cleared here, so the next owner
- * starts empty; a wake that races with the release lands as a spurious wake, which is allowed.
+ * Gives an executor index of this thread back. Bits still set in its inbox are cleared here, so
+ * the next owner starts empty; a wake that races with the release lands as a spurious wake, which
+ * is allowed. An index this thread no longer holds (its exit handler reclaimed it already) is left
+ * alone: it may belong to another executor by now.
  */
 export function releaseExecutorIndex(index: number): void {
+  if (Atomics.load(words(), index * REGION_WORDS + CLAIM) === OWNER) free(index);
+}
+
+/**
+ * Releases every executor index claimed by the thread whose Node `threadId` is `thread`; returns
+ * how many. Only for a thread that runs no more executor code: one that has ended, or the calling
+ * thread itself in its `exit` handler.
+ */
+export function reclaimExecutorIndices(thread: number): number {
+  const w = words();
+  let n = 0;
+  for (let i = 0; i < MAX_EXECUTORS; i++) {
+    if (Atomics.load(w, i * REGION_WORDS + CLAIM) === thread + 1) {
+      free(i);
+      n++;
+    }
+  }
+  return n;
+}
+
+/** @internal How many executor indices are claimed right now, all threads together. */
+export function executorIndicesInUse(): number {
+  const w = words();
+  let n = 0;
+  for (let i = 0; i < MAX_EXECUTORS; i++) if (Atomics.load(w, i * REGION_WORDS + CLAIM) !== 0) n++;
+  return n;
+}
+
+function free(index: number): void {
   const w = words();
   const base = index * REGION_WORDS;
   drainInbox(index, () => {});

@@ -69,3 +69,4 @@ export {
   socketError,
 } from "./socket.js";
 export type { InProgress } from "./socket.js";
+export { gettid, pidfdExited, pidfdOpen } from "./pidfd.js";

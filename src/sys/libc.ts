@@ -103,3 +103,10 @@ export const close = declare<(fd: number) => number>("int close(int fd)");
 export const sched_setscheduler = declare<(pid: number, policy: number, param: Ptr) => number>(
   "int sched_setscheduler(int pid, int policy, void *param)",
 );
+/**
+ * `long syscall(long number, ...)`: for calls without a wrapper in every libc this runs on (musl
+ * has no `pidfd_open`; glibc has `gettid` only from 2.30, `pidfd_open` from 2.36).
+ */
+export const syscall = declare<(number: number, ...args: unknown[]) => number>("long syscall(long number, ...)");
+/** `int poll(struct pollfd *fds, nfds_t nfds, int timeout)`. */
+export const poll = declare<(fds: Ptr, n: number, timeout: number) => number>("int poll(void *fds, unsigned long n, int timeout)");

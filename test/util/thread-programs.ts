@@ -101,3 +101,54 @@ export function wakeRing(shared: SharedArrayBuffer, me: number, threads: number,
     yield* wait(joinAll(wakees));
   });
 }
+
+/** Returns a value of many structured-clone kinds after a sleep. */
+export function richResult(
+  label: string,
+): Future<{ label: string; map: Map<string, number>; date: Date; bytes: Uint8Array; nested: { n: bigint }[] }> {
+  return coroutine(function* () {
+    yield* wait(sleep(5));
+    return { label, map: new Map([["a", 1]]), date: new Date(86_400_000), bytes: Uint8Array.of(1, 2, 3), nested: [{ n: 2n ** 70n }] };
+  });
+}
+
+/** Returns `n` bytes, each `i & 255`. */
+export function bigResult(n: number): Future<Uint8Array> {
+  return coroutine(function* () {
+    yield* wait(sleep(1));
+    return Uint8Array.from({ length: n }, (_, i) => i & 255);
+  });
+}
+
+/** Returns a function, which no thread can receive. */
+export function unclonableResult(): Future<() => void> {
+  return coroutine(function* () {
+    yield* wait(sleep(1));
+    return () => {};
+  });
+}
+
+/** Sums the bytes of a buffer moved into the thread; returns [sum, its byteLength here]. */
+export function sumBytes(buffer: ArrayBuffer): Future<[number, number]> {
+  return coroutine(function* () {
+    yield* wait(sleep(1));
+    return [new Uint8Array(buffer).reduce((a, b) => a + b, 0), buffer.byteLength];
+  });
+}
+
+/** Returns "returned" at once; a timer `ms` later writes 1 into `out[0]`, so the thread ends after it. */
+export function returnsBeforeTimer(out: SharedArrayBuffer, ms: number): Future<string> {
+  setTimeout(() => Atomics.store(new Int32Array(out), 0, 1), ms);
+  return coroutine(function* () {
+    yield* wait(sleep(1));
+    return "returned";
+  });
+}
+
+/** What the thread sees of the process's Node flags: its execArgv and whether `gc` is exposed. */
+export function flagsSeen(): Future<{ execArgv: string[]; gc: string }> {
+  return coroutine(function* () {
+    yield* wait(sleep(1));
+    return { execArgv: process.execArgv, gc: typeof (globalThis as { gc?: unknown }).gc };
+  });
+}
