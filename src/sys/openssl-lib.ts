@@ -81,7 +81,7 @@ export interface OpenSslLib {
   SSL_shutdown(ssl: Handle): number;
   SSL_get_error(ssl: Handle, ret: number): number;
   SSL_get_verify_result(ssl: Handle): number;
-  SSL_set_verify(ssl: Handle, mode: number, callback: Handle): void;
+  SSL_get0_peer_certificate(ssl: Handle): Handle;
   SSL_set1_host(ssl: Handle, host: string): number;
   SSL_set_hostflags(ssl: Handle, flags: number): void;
   SSL_get0_param(ssl: Handle): Handle;
@@ -131,7 +131,7 @@ const PROTOTYPES: Record<Exclude<keyof OpenSslLib, "version" | "source">, string
   SSL_shutdown: "int SSL_shutdown(intptr_t ssl)",
   SSL_get_error: "int SSL_get_error(intptr_t ssl, int ret)",
   SSL_get_verify_result: "long SSL_get_verify_result(intptr_t ssl)",
-  SSL_set_verify: "void SSL_set_verify(intptr_t ssl, int mode, intptr_t callback)",
+  SSL_get0_peer_certificate: "intptr_t SSL_get0_peer_certificate(intptr_t ssl)",
   SSL_set1_host: "int SSL_set1_host(intptr_t ssl, const char *host)",
   SSL_set_hostflags: "void SSL_set_hostflags(intptr_t ssl, unsigned int flags)",
   SSL_get0_param: "intptr_t SSL_get0_param(intptr_t ssl)",

@@ -30,12 +30,13 @@ export const SSL_ERROR_WANT_WRITE = 3;
 export const SSL_ERROR_SYSCALL = 5;
 export const SSL_ERROR_ZERO_RETURN = 6;
 
-/** `SSL_VERIFY_*` modes. */
-export const SSL_VERIFY_NONE = 0;
+/** `SSL_VERIFY_PEER`: verify the server's chain (the callback decides whether a failure stops the handshake). */
 export const SSL_VERIFY_PEER = 1;
 
 /** `X509_V_OK`: the verification result of a certificate chain that passed. */
 export const X509_V_OK = 0;
+/** `X509_V_ERR_UNSPECIFIED`: what a server that sent no certificate at all counts as. */
+export const X509_V_ERR_UNSPECIFIED = 1;
 
 /** `SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION`: no CRIME, no renegotiation mid-stream. */
 export const CLIENT_OPTIONS = 2 ** 17 + 2 ** 30;
@@ -203,6 +204,23 @@ export function addPemCertificates(lib: OpenSslLib, store: Handle, pem: string):
   } finally {
     lib.BIO_free(bio);
   }
+}
+
+let acceptAll: Handle = 0;
+
+/**
+ * A verify callback that accepts every certificate, so OpenSSL checks the whole chain instead of
+ * stopping at its first error, and `SSL_get_verify_result` then holds the last error found: what
+ * Node does (its `VerifyCallback` returns 1 and its JS reads the result after the handshake), and
+ * so the code Node reports. Made once per thread (a koffi callback runs on the thread that made it;
+ * contexts are per thread too) and kept for the thread's life.
+ */
+export function acceptAllVerifyCallback(): Handle {
+  if (acceptAll === 0) {
+    const proto = koffi.proto("int VerifyCallback(int preverify_ok, intptr_t store_ctx)");
+    acceptAll = Number(koffi.register(() => 1, koffi.pointer(proto)));
+  }
+  return acceptAll;
 }
 
 const alpnData = new BigUint64Array(1);

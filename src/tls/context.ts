@@ -7,7 +7,7 @@
  * when full; OpenSSL counts references, so connections still using a dropped context keep it
  * alive until they are freed.
  *
- * Every context: TLS 1.2 at least, peer verification on, no compression, no renegotiation,
+ * Every context: TLS 1.2 at least, no compression, no renegotiation,
  * ALPN offering `http/1.1`, record buffers released while idle.
  *
  * @module
@@ -32,7 +32,9 @@ function configure(lib: ssl.OpenSslLib, ctx: ssl.Handle, options: TlsConnectOpti
   lib.ERR_clear_error();
   if (lib.SSL_CTX_ctrl(ctx, ssl.SSL_CTRL_SET_MIN_PROTO_VERSION, ssl.TLS1_2_VERSION, 0) !== 1) throw failed(lib, "setting TLS 1.2 as the minimum");
   lib.SSL_CTX_ctrl(ctx, ssl.SSL_CTRL_MODE, ssl.SSL_MODE_RELEASE_BUFFERS, 0);
-  lib.SSL_CTX_set_verify(ctx, ssl.SSL_VERIFY_PEER, 0);
+  // The whole chain is checked and the result read after the handshake, as Node does (see
+  // TlsStream.checkPeer): the callback lets verification go on past the first error.
+  lib.SSL_CTX_set_verify(ctx, ssl.SSL_VERIFY_PEER, ssl.acceptAllVerifyCallback());
   // The one setter that returns 0 on success.
   if (lib.SSL_CTX_set_alpn_protos(ctx, ALPN_HTTP1, ALPN_HTTP1.length) !== 0) throw failed(lib, "setting ALPN");
   const store = lib.SSL_CTX_get_cert_store(ctx);

@@ -179,10 +179,12 @@ export class TlsStream {
       lib.ERR_clear_error();
       const r = lib.SSL_do_handshake(s);
       if (r === 1) {
+        if (!this.handshaken) {
+          this.handshaken = true;
+          if (this.setup.verify) this.checkPeer(s);
+        }
         // Our last flight (Finished) must reach the server before the stream is used.
-        if (this.flushOrWait(waker) === PENDING) return PENDING;
-        this.handshaken = true;
-        return undefined;
+        return this.flushOrWait(waker);
       }
       const err = lib.SSL_get_error(s, r);
       if (err !== ssl.SSL_ERROR_WANT_READ && err !== ssl.SSL_ERROR_WANT_WRITE) throw this.fail(err, "handshake");
@@ -363,13 +365,7 @@ export class TlsStream {
     const lib = this.lib;
     const queued = ssl.takeError(lib);
     let error: TlsError;
-    if (queued !== null && queued.code === "ERR_SSL_CERTIFICATE_VERIFY_FAILED") {
-      const result = lib.SSL_get_verify_result(this.connection!.ssl);
-      const reason = lib.X509_verify_cert_error_string(result);
-      const host = this.setup.servername;
-      const what = result === 62 || result === 64 ? `the certificate is not valid for "${host}"` : reason;
-      error = new TlsError(verifyErrorCode(result), reason, `TLS handshake with ${host} failed: ${what}`);
-    } else if (queued !== null && queued.code !== UNEXPECTED_EOF) {
+    if (queued !== null && queued.code !== UNEXPECTED_EOF) {
       error = new TlsError(queued.code, queued.reason, this.describe(`${during} failed: ${queued.reason}`));
     } else if (queued !== null || err === ssl.SSL_ERROR_SYSCALL) {
       error = this.truncated();
@@ -379,6 +375,25 @@ export class TlsStream {
     // Tell the server why, if the socket takes it now (an alert OpenSSL queued); never wait for it.
     if (!this.handshaken) this.flushIfPossibleQuietly();
     return this.record(error);
+  }
+
+  /**
+   * Refuses a server whose certificate did not verify, the way Node does: the handshake runs to
+   * its end without stopping at the first verification error (the context's verify callback
+   * accepts all), then the result is read, before a byte of data is sent. OpenSSL then reports the last error it found,
+   * which is the code Node users know (a lone certificate from an unknown CA is
+   * `UNABLE_TO_VERIFY_LEAF_SIGNATURE`; a handshake stopped at the first error would say
+   * `UNABLE_TO_GET_ISSUER_CERT_LOCALLY`). A server that sent no certificate is refused too.
+   */
+  private checkPeer(s: ssl.Handle): void {
+    const lib = this.lib;
+    const result = lib.SSL_get0_peer_certificate(s) === 0 ? ssl.X509_V_ERR_UNSPECIFIED : lib.SSL_get_verify_result(s);
+    if (result === ssl.X509_V_OK) return;
+    const reason = lib.X509_verify_cert_error_string(result);
+    const host = this.setup.servername;
+    const code = verifyErrorCode(result);
+    const what = code === "ERR_TLS_CERT_ALTNAME_INVALID" ? `the certificate is not valid for "${host}" (${reason})` : reason;
+    throw this.record(new TlsError(code, reason, `TLS handshake with ${host} failed: ${what}`));
   }
 
   private describe(what: string): string {
@@ -406,7 +421,7 @@ export class TlsStream {
   }
 }
 
-/** SNI and the name (or IP) to check, and whether to check at all, on one fresh `SSL *`. */
+/** SNI and the name (or IP) to check, on one fresh `SSL *`. */
 function configureConnection(lib: ssl.OpenSslLib, s: ssl.Handle, setup: TlsSetup): void {
   lib.ERR_clear_error();
   if (setup.isIp) {
@@ -418,7 +433,6 @@ function configureConnection(lib: ssl.OpenSslLib, s: ssl.Handle, setup: TlsSetup
     lib.SSL_set_hostflags(s, ssl.X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     if (lib.SSL_set1_host(s, setup.servername) !== 1) throw invalidName(lib, setup.servername);
   }
-  if (!setup.verify) lib.SSL_set_verify(s, ssl.SSL_VERIFY_NONE, 0);
 }
 
 function invalidName(lib: ssl.OpenSslLib, name: string): TlsError {
