@@ -60,7 +60,15 @@ function ourError(name: string, host: string, options: TlsConnectOptions): TlsEr
   return e;
 }
 
-const cases: { title: string; server: string; host?: string; ours: TlsConnectOptions; node: () => ConnectionOptions; code: string; reason: RegExp }[] = [
+const cases: {
+  title: string;
+  server: string;
+  host?: string;
+  ours: TlsConnectOptions;
+  node: () => ConnectionOptions;
+  code: string;
+  reason: RegExp;
+}[] = [
   {
     title: "default trust, a server whose CA is unknown (leaf only)",
     server: "leaf",
@@ -88,7 +96,11 @@ const cases: { title: string; server: string; host?: string; ours: TlsConnectOpt
   {
     title: "an expired certificate from a trusted CA (made with openssl ca -startdate/-enddate)",
     server: "expired",
-    ours: { get ca() { return certs.ca; } },
+    ours: {
+      get ca() {
+        return certs.ca;
+      },
+    },
     node: () => ({ ca: certs.ca }),
     code: "CERT_HAS_EXPIRED",
     reason: /certificate has expired/,
@@ -96,7 +108,11 @@ const cases: { title: string; server: string; host?: string; ours: TlsConnectOpt
   {
     title: "a trusted certificate for another host name",
     server: "other",
-    ours: { get ca() { return certs.ca; } },
+    ours: {
+      get ca() {
+        return certs.ca;
+      },
+    },
     node: () => ({ ca: certs.ca }),
     code: "ERR_TLS_CERT_ALTNAME_INVALID",
     reason: /hostname mismatch/,
@@ -105,7 +121,11 @@ const cases: { title: string; server: string; host?: string; ours: TlsConnectOpt
     title: "a trusted certificate that does not hold the IP address dialled",
     server: "other",
     host: "127.0.0.1",
-    ours: { get ca() { return certs.ca; } },
+    ours: {
+      get ca() {
+        return certs.ca;
+      },
+    },
     node: () => ({ ca: certs.ca }),
     code: "ERR_TLS_CERT_ALTNAME_INVALID",
     reason: /IP address mismatch/,

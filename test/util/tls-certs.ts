@@ -51,18 +51,63 @@ export function makeCertificates(): TestCertificates {
   const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
   const read = (f: string): string => readFileSync(path(f), "utf8");
 
-  openssl("req", "-x509", ...newKey, "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650", "-subj", "/CN=reactor-executor test CA",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+  openssl(
+    "req",
+    "-x509",
+    ...newKey,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "3650",
+    "-subj",
+    "/CN=reactor-executor test CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
   writeFileSync(path("local.ext"), SERVER_EXT + LOCAL_NAMES);
   writeFileSync(path("other.ext"), SERVER_EXT + "subjectAltName=DNS:other.test\n");
 
   openssl("req", ...newKey, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost");
-  openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "365",
-    "-extfile", "local.ext");
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    "leaf.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "leaf.pem",
+    "-days",
+    "365",
+    "-extfile",
+    "local.ext",
+  );
 
   openssl("req", ...newKey, "-keyout", "other.key", "-out", "other.csr", "-subj", "/CN=other.test");
-  openssl("x509", "-req", "-in", "other.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "other.pem", "-days", "365",
-    "-extfile", "other.ext");
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    "other.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "other.pem",
+    "-days",
+    "365",
+    "-extfile",
+    "other.ext",
+  );
 
   // `openssl ca` is the command that takes explicit validity dates: it needs a minimal database.
   writeFileSync(path("index.txt"), "");
@@ -87,11 +132,39 @@ export function makeCertificates(): TestCertificates {
       "",
     ].join("\n"),
   );
-  openssl("ca", "-batch", "-config", "ca.cnf", "-in", "leaf.csr", "-out", "expired.pem", "-notext", "-startdate", "20200101000000Z",
-    "-enddate", "20200201000000Z", "-extfile", "local.ext");
+  openssl(
+    "ca",
+    "-batch",
+    "-config",
+    "ca.cnf",
+    "-in",
+    "leaf.csr",
+    "-out",
+    "expired.pem",
+    "-notext",
+    "-startdate",
+    "20200101000000Z",
+    "-enddate",
+    "20200201000000Z",
+    "-extfile",
+    "local.ext",
+  );
 
-  openssl("req", "-x509", ...newKey, "-keyout", "self.key", "-out", "self.pem", "-days", "365", "-subj", "/CN=localhost",
-    "-addext", LOCAL_NAMES.trim());
+  openssl(
+    "req",
+    "-x509",
+    ...newKey,
+    "-keyout",
+    "self.key",
+    "-out",
+    "self.pem",
+    "-days",
+    "365",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    LOCAL_NAMES.trim(),
+  );
 
   const leaf = { cert: read("leaf.pem"), key: read("leaf.key") };
   return {
