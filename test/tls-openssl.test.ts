@@ -11,7 +11,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { init, coroutine, wait, join as joinFutures, sleep, TlsStream } from "../src/index.js";
 import { openSslLib, liveObjects } from "../src/sys/openssl.js";
+import { errorOf, httpsGet } from "./util/tls-client.js";
 import { LIBSSL_ENV } from "../src/sys/openssl-lib.js";
 import { runModule } from "./util/run-child.js";
 import { makeCertificates, type TestCertificates } from "./util/tls-certs.js";
@@ -28,7 +30,10 @@ let plain: TestServer;
 
 before(async () => {
   certs = makeCertificates();
-  servers = await startTlsServers([{ name: "leaf", kind: "tls", ...certs.leaf }]);
+  servers = await startTlsServers([
+    { name: "leaf", kind: "tls", ...certs.leaf },
+    { name: "plain", kind: "plain" },
+  ]);
   plain = await startTestServer();
 });
 after(async () => {
@@ -161,4 +166,41 @@ test("the default OpenSSL in a child process: the same exchange, Node's version,
   // A Node built against a shared libssl would map it here, and that would be the one in use.
   assert.equal(out.libsslMapped, process.config.variables.node_shared_openssl === true);
   assert.ok(out.version.startsWith(`OpenSSL ${process.versions.openssl}`));
+});
+
+test("OpenSSL's per-thread error queue: a stale error left by other code does not fail a TLS call; ours leave none", () => {
+  const executor = init();
+  const lib = openSslLib();
+  const leaveStaleError = (): void => {
+    // Reading a certificate from an empty BIO queues "no start line" and leaves it there.
+    const bio = lib.BIO_new(lib.BIO_s_mem());
+    lib.PEM_read_bio_X509(bio, 0, 0, 0);
+    lib.BIO_free(bio);
+  };
+  // Another task on the thread leaves an error every millisecond while the exchange runs, so
+  // stale errors sit in the queue between the exchange's own OpenSSL calls.
+  let running = true;
+  const polluter = coroutine(function* () {
+    let n = 0;
+    for (; running; n++) {
+      leaveStaleError();
+      yield* wait(sleep(1));
+    }
+    return n;
+  });
+  const exchange = coroutine(function* () {
+    yield* wait(sleep(3));
+    try {
+      return yield* wait(httpsGet(`localhost:${servers.port("leaf")}`, "/big/3000000", { ca: certs.ca }));
+    } finally {
+      running = false;
+    }
+  });
+  const [r, polluted] = executor.blockOn(joinFutures(exchange, polluter));
+  assert.equal(r.body.length, 3000000);
+  assert.ok(polluted >= 3, `${polluted} stale errors left`);
+  assert.equal(lib.ERR_get_error(), 0, "a successful exchange leaves the queue empty");
+  const e = errorOf(() => executor.blockOn(TlsStream.connect(`localhost:${servers.port("plain")}`, { ca: certs.ca })));
+  assert.match(e.code ?? "", /^ERR_SSL_/);
+  assert.equal(lib.ERR_get_error(), 0, "a failed handshake empties the queue it filled");
 });
