@@ -85,10 +85,11 @@ export class RuntimeError extends Error {
  * (`"CERT_HAS_EXPIRED"`, `"UNABLE_TO_VERIFY_LEAF_SIGNATURE"`, `"DEPTH_ZERO_SELF_SIGNED_CERT"`,
  * `"SELF_SIGNED_CERT_IN_CHAIN"`, ...), `"ERR_TLS_CERT_ALTNAME_INVALID"` for a certificate that does
  * not name the host, and `"ERR_SSL_<REASON>"` / `"ERR_OSSL_<LIB>_<REASON>"` for OpenSSL's own
- * errors (`"ERR_SSL_WRONG_VERSION_NUMBER"`, `"ERR_SSL_UNEXPECTED_EOF_WHILE_READING"`). Two are this
- * runtime's: `"ERR_TLS_OPENSSL_UNAVAILABLE"` (no usable OpenSSL; the message says what to install)
- * and `"ERR_TLS_INVALID_CA"` (a `ca` option that holds no PEM certificate). `reason` is OpenSSL's
- * own text ("certificate has expired"), empty where OpenSSL gave none.
+ * errors (`"ERR_SSL_WRONG_VERSION_NUMBER"`, `"ERR_SSL_UNEXPECTED_EOF_WHILE_READING"`). This
+ * runtime's own: `"ERR_TLS_OPENSSL_UNAVAILABLE"` (no usable OpenSSL; the message says what to
+ * install), `"ERR_TLS_INVALID_CA"` (a `ca` that holds no PEM certificate, or no system store for
+ * `systemCa`), `"ERR_TLS_INVALID_SERVERNAME"`, and `"ERR_TLS_INTERNAL"` (OpenSSL failed without
+ * saying why). `reason` is OpenSSL's own text ("certificate has expired"), empty where it gave none.
  *
  * @example
  * ```ts

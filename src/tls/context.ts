@@ -30,7 +30,8 @@ function cacheKey(options: TlsConnectOptions): string {
 function configure(lib: ssl.OpenSslLib, ctx: ssl.Handle, options: TlsConnectOptions): void {
   lib.SSL_CTX_set_options(ctx, ssl.CLIENT_OPTIONS);
   lib.ERR_clear_error();
-  if (lib.SSL_CTX_ctrl(ctx, ssl.SSL_CTRL_SET_MIN_PROTO_VERSION, ssl.TLS1_2_VERSION, 0) !== 1) throw failed(lib, "setting TLS 1.2 as the minimum");
+  if (lib.SSL_CTX_ctrl(ctx, ssl.SSL_CTRL_SET_MIN_PROTO_VERSION, ssl.TLS1_2_VERSION, 0) !== 1)
+    throw failed(lib, "setting TLS 1.2 as the minimum");
   lib.SSL_CTX_ctrl(ctx, ssl.SSL_CTRL_MODE, ssl.SSL_MODE_RELEASE_BUFFERS, 0);
   // The whole chain is checked and the result read after the handshake, as Node does (see
   // TlsStream.checkPeer): the callback lets verification go on past the first error.
@@ -46,7 +47,8 @@ function configure(lib: ssl.OpenSslLib, ctx: ssl.Handle, options: TlsConnectOpti
 
 function loadSystemStore(lib: ssl.OpenSslLib, store: ssl.Handle): void {
   const found = systemStore();
-  if (found === null) throw new TlsError("ERR_TLS_INVALID_CA", "", `systemCa: no system trust store found (looked at ${SYSTEM_STORE_PLACES})`);
+  if (found === null)
+    throw new TlsError("ERR_TLS_INVALID_CA", "", `systemCa: no system trust store found (looked at ${SYSTEM_STORE_PLACES})`);
   lib.ERR_clear_error();
   if (found.file !== null && lib.X509_STORE_load_file(store, found.file) !== 1) throw failed(lib, `systemCa: loading ${found.file}`);
   if (found.dir !== null && lib.X509_STORE_load_path(store, found.dir) !== 1) throw failed(lib, `systemCa: loading ${found.dir}`);

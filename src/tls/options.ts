@@ -8,6 +8,12 @@
  * How a TLS client connection is set up. Everything defaults to secure: the server's
  * certificate chain is verified against trusted roots, the certificate must name the host,
  * SNI carries the host name, TLS 1.2 is the oldest version offered, and ALPN offers `http/1.1`.
+ *
+ * @example
+ * ```ts
+ * const options: TlsConnectOptions = { ca: readFileSync("test-ca.pem", "utf8"), servername: "api.test" };
+ * const tls = yield* wait(TlsStream.connect("127.0.0.1:8443", options));
+ * ```
  */
 export interface TlsConnectOptions {
   /**

@@ -67,8 +67,8 @@ function checkRange(buf: Uint8Array, off: number, len: number): void {
  *
  * @example
  * ```ts
- * const tls = yield* wait(TlsStream.connect("example.com:443"));
- * yield* wait(tls.writeAll(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")));
+ * const tls = yield* wait(TlsStream.connect("localhost:8443", { ca: readFileSync("ca.pem", "utf8") }));
+ * yield* wait(tls.writeAll(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")));
  * const buf = new Uint8Array(16384);
  * const n = yield* wait(tls.read(buf)); // 0 = the server sent close_notify
  * tls.close();
@@ -107,7 +107,7 @@ export class TlsStream {
   }
 
   /**
-   * Connects to `address` (`"example.com:443"`, `"127.0.0.1:8443"`, `{ host, port }`) and completes
+   * Connects to `address` (`"localhost:8443"`, `"127.0.0.1:8443"`, `{ host, port }`) and completes
    * the TLS handshake: the certificate is verified and must name the host (or
    * `options.servername`). Fails with `TlsError` (a refused certificate, an alert) or `IoError`.
    */
@@ -208,7 +208,7 @@ export class TlsStream {
     for (;;) {
       lib.ERR_clear_error();
       const n = lib.SSL_read(s, target, want);
-      this.flushIfPossible();
+      this.flushQuietly();
       if (n > 0) return n;
       const err = lib.SSL_get_error(s, n);
       if (err === ssl.SSL_ERROR_ZERO_RETURN) {
@@ -373,7 +373,7 @@ export class TlsStream {
       error = new TlsError("ERR_TLS_INTERNAL", "", this.describe(`${during} failed (SSL_get_error ${err})`));
     }
     // Tell the server why, if the socket takes it now (an alert OpenSSL queued); never wait for it.
-    if (!this.handshaken) this.flushIfPossibleQuietly();
+    if (!this.handshaken) this.flushQuietly();
     return this.record(error);
   }
 
@@ -407,11 +407,15 @@ export class TlsStream {
     return new TlsError(UNEXPECTED_EOF, "unexpected eof while reading", message);
   }
 
-  private flushIfPossibleQuietly(): void {
+  /**
+   * {@link flushIfPossible} for output a read or a failure produced: a write error is not the
+   * reader's to report (the data it came for may still be there); the next write meets it again.
+   */
+  private flushQuietly(): void {
     try {
       this.flushIfPossible();
     } catch {
-      // The connection is failing already; the first error is the one reported.
+      // Left pending: the next write or flush tries again and throws it.
     }
   }
 
