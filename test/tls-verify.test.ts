@@ -184,11 +184,14 @@ test("a `ca` with no certificate in it: ERR_TLS_INVALID_CA before any socket is 
   assert.equal(openFdCount(), fds);
 });
 
-test("an invalid server name: ERR_TLS_INVALID_SERVERNAME", () => {
-  for (const servername of ["", "a\0b", "x".repeat(300)]) {
+test("an invalid server name: ERR_TLS_INVALID_SERVERNAME, with nothing left open (a bad IP literal fails after connecting)", () => {
+  const fds = openFdCount();
+  for (const servername of ["", "a\0b", "x".repeat(300), "999.1.1.1", "1:2:3"]) {
     const e = errorOf(() => executor.blockOn(TlsStream.connect(at("leaf"), { ca: certs.ca, servername })));
-    assert.equal(e.code, "ERR_TLS_INVALID_SERVERNAME");
+    assert.equal(e.code, "ERR_TLS_INVALID_SERVERNAME", servername);
   }
+  assert.equal(openFdCount(), fds);
+  assert.equal(liveObjects().ssl, 0);
 });
 
 test("systemCa: true trusts the system store (here SSL_CERT_FILE, pointed at the test CA); without it, refused", () => {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { isIP } from "node:net";
 import { TlsError } from "../errors.js";
 import type { AddressInput } from "../sys/index.js";
 import * as ssl from "../sys/openssl.js";
@@ -19,6 +18,15 @@ export interface TlsSetup {
   readonly servername: string;
   readonly isIp: boolean;
   readonly verify: boolean;
+}
+
+/**
+ * Whether a server name is an IP literal: a dotted quad, or anything with a colon (IPv6; no host
+ * name has one). `node:net`'s `isIP` would cost every thread that imports the runtime the load
+ * of `node:net`; a malformed literal is refused later, by OpenSSL's own parser.
+ */
+function isIpLiteral(name: string): boolean {
+  return name.includes(":") || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(name);
 }
 
 /** The host part of an address: `"example.com:443"` → `example.com`, `"[::1]:443"` → `::1`. */
@@ -50,7 +58,7 @@ export function tlsSetup(options: TlsConnectOptions, host: string): TlsSetup {
     lib,
     ctx: clientContext(lib, options),
     servername,
-    isIp: isIP(servername) !== 0,
+    isIp: isIpLiteral(servername),
     verify: options.rejectUnauthorized !== false,
   };
 }
