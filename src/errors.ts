@@ -75,3 +75,35 @@ export class RuntimeError extends Error {
     super(message);
   }
 }
+
+/**
+ * A TLS failure: the handshake was refused (an untrusted, expired or misnamed certificate, an
+ * alert from the server), the connection broke its protocol (a record cut off, a close without
+ * `close_notify`), or OpenSSL could not be loaded at all.
+ *
+ * `code` follows Node's where Node has one: the certificate verification codes
+ * (`"CERT_HAS_EXPIRED"`, `"UNABLE_TO_VERIFY_LEAF_SIGNATURE"`, `"DEPTH_ZERO_SELF_SIGNED_CERT"`,
+ * `"SELF_SIGNED_CERT_IN_CHAIN"`, ...), `"ERR_TLS_CERT_ALTNAME_INVALID"` for a certificate that does
+ * not name the host, and `"ERR_SSL_<REASON>"` / `"ERR_OSSL_<LIB>_<REASON>"` for OpenSSL's own
+ * errors (`"ERR_SSL_WRONG_VERSION_NUMBER"`, `"ERR_SSL_UNEXPECTED_EOF_WHILE_READING"`). This
+ * runtime's own: `"ERR_TLS_OPENSSL_UNAVAILABLE"` (no usable OpenSSL; the message says what to
+ * install), `"ERR_TLS_INVALID_CA"` (a `ca` that holds no PEM certificate, or no system store for
+ * `systemCa`), `"ERR_TLS_INVALID_SERVERNAME"`, and `"ERR_TLS_INTERNAL"` (OpenSSL failed without
+ * saying why). `reason` is OpenSSL's own text ("certificate has expired"), empty where it gave none.
+ *
+ * @example
+ * ```ts
+ * try { yield* wait(TlsStream.connect("localhost:8443")); }
+ * catch (e) { if (e instanceof TlsError && e.code === "CERT_HAS_EXPIRED") console.log(e.reason); }
+ * ```
+ */
+export class TlsError extends Error {
+  override readonly name = "TlsError";
+  readonly code: string;
+  readonly reason: string;
+  constructor(code: string, reason: string, message: string) {
+    super(message);
+    this.code = code;
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The future behind `TlsStream.connect` and `TlsStream.clientHandshake`: set up (load OpenSSL,
+ * get the context), connect the TCP stream unless given one, then drive the handshake.
+ *
+ * It owns what it made or was given until it finishes: on failure or drop the TCP stream is
+ * closed and the `SSL` freed, whatever step it had reached, so a handshake that a `timeout`
+ * abandons leaks nothing.
+ *
+ * @module
+ */
+import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import type { Waker } from "../future/waker.js";
+import { TcpStream } from "../net/tcp-stream.js";
+import type { AddressInput } from "../sys/index.js";
+import type { TlsConnectOptions } from "./options.js";
+import { hostOf, tlsSetup, type TlsSetup } from "./setup.js";
+import { TcpTransport, type ByteTransport } from "./transport.js";
+
+/** What the connect future needs of the TLS stream it makes (the stream's module names this one). */
+export interface HandshakingStream {
+  pollHandshake(waker: Waker): Poll<void>;
+  close(): void;
+}
+
+export class TlsConnectFuture<S extends HandshakingStream> implements Future<S> {
+  private setup: TlsSetup | null = null;
+  private connecting: Future<TcpStream> | null = null;
+  private tcp: TcpStream | null;
+  private stream: S | null = null;
+  private done = false;
+
+  /** `target`: an address to connect to, or a connected stream this future takes over. */
+  constructor(
+    private readonly target: AddressInput | TcpStream,
+    private readonly options: TlsConnectOptions,
+    private readonly make: (transport: ByteTransport, setup: TlsSetup) => S,
+  ) {
+    this.tcp = target instanceof TcpStream ? target : null;
+  }
+
+  poll(waker: Waker): Poll<S> {
+    if (this.done) pollAfterReady("TlsStream.connect()");
+    try {
+      if (this.setup === null) {
+        const target = this.target;
+        this.setup = tlsSetup(this.options, target instanceof TcpStream ? "" : hostOf(target));
+        if (!(target instanceof TcpStream)) this.connecting = TcpStream.connect(target);
+      }
+      if (this.connecting !== null) {
+        const tcp = this.connecting.poll(waker);
+        if (tcp === PENDING) return PENDING;
+        this.connecting = null;
+        this.tcp = tcp;
+      }
+      if (this.stream === null) {
+        const transport = new TcpTransport(this.tcp!);
+        this.stream = this.make(transport, this.setup);
+        this.tcp = null;
+      }
+      if (this.stream.pollHandshake(waker) === PENDING) return PENDING;
+      const stream = this.stream;
+      this.stream = null;
+      this.done = true;
+      return stream;
+    } catch (e) {
+      this.done = true;
+      this.release();
+      throw e;
+    }
+  }
+
+  drop(): void {
+    this.release();
+  }
+
+  private release(): void {
+    this.connecting?.drop?.();
+    this.connecting = null;
+    this.tcp?.close();
+    this.tcp = null;
+    this.stream?.close();
+    this.stream = null;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What one TLS client connection starts from: OpenSSL itself (loaded on first use), the cached
+ * context for its options, and the name the server must prove it holds.
+ *
+ * @module
+ */
+import { TlsError } from "../errors.js";
+import type { AddressInput } from "../sys/index.js";
+import * as ssl from "../sys/openssl.js";
+import { clientContext } from "./context.js";
+import type { TlsConnectOptions } from "./options.js";
+
+/** What a `TlsStream` is made from. */
+export interface TlsSetup {
+  readonly lib: ssl.OpenSslLib;
+  readonly ctx: ssl.Handle;
+  /** The name sent as SNI and checked against the certificate, or an IP literal (checked, no SNI). */
+  readonly servername: string;
+  readonly isIp: boolean;
+  readonly verify: boolean;
+}
+
+/**
+ * Whether a server name is an IP literal: a dotted quad, or anything with a colon (IPv6; no host
+ * name has one). `node:net`'s `isIP` would cost every thread that imports the runtime the load
+ * of `node:net`; a malformed literal is refused later, by OpenSSL's own parser.
+ */
+function isIpLiteral(name: string): boolean {
+  return name.includes(":") || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(name);
+}
+
+/** The host part of an address: `"example.com:443"` → `example.com`, `"[::1]:443"` → `::1`. */
+export function hostOf(address: AddressInput): string {
+  if (typeof address !== "string") return address.host;
+  if (address.startsWith("[")) {
+    const end = address.indexOf("]");
+    return end < 0 ? address : address.slice(1, end);
+  }
+  const colon = address.lastIndexOf(":");
+  return colon < 0 ? address : address.slice(0, colon);
+}
+
+/**
+ * Loads OpenSSL (first use only), gets the context for `options`, and settles the server name:
+ * `options.servername`, else `host`. Runs before any connection is made, so a missing OpenSSL or
+ * a bad `ca` costs no socket.
+ *
+ * @throws TlsError `ERR_TLS_OPENSSL_UNAVAILABLE`, `ERR_TLS_INVALID_CA`, `ERR_TLS_INVALID_SERVERNAME`.
+ */
+export function tlsSetup(options: TlsConnectOptions, host: string): TlsSetup {
+  const servername = options.servername ?? host;
+  // Embedded NULs would cut the name short on its way to C; 253 is DNS's limit for a name.
+  if (servername === "" || servername.length > 253 || servername.includes("\0")) {
+    throw new TlsError("ERR_TLS_INVALID_SERVERNAME", "", `invalid TLS server name ${JSON.stringify(servername)}`);
+  }
+  const lib = ssl.openSslLib();
+  return {
+    lib,
+    ctx: clientContext(lib, options),
+    servername,
+    isIp: isIpLiteral(servername),
+    verify: options.rejectUnauthorized !== false,
+  };
+}

@@ -1,0 +1,4 @@
+import { init } from "../src/index.js";
+import { tlsSuite } from "./suites/tls-suite.js";
+
+tlsSuite(init(), "thread");
