@@ -15,10 +15,18 @@ import {
   map,
   fromPromise,
   NoopWaker,
+  PENDING,
   RuntimeError,
   TimeoutError,
+  TcpListener,
+  TcpStream,
+  init,
+  type Future,
+  type Poll,
+  type Waker,
 } from "reactor-executor";
 import { Trigger } from "./util/futures.js";
+import { runModule } from "./util/run-child.js";
 import { TimerEntry, TimerHeap } from "../src/runtime/timer-heap.js";
 
 test("sleep waits its duration on the executor's clock", () => {
@@ -122,6 +130,47 @@ test("advance() moves the clock and fires what is due; a run parked on a Promise
   assert.deepEqual(order, ["advance at 0", "slept until 50", "promise at 50"]);
 });
 
+test("virtual time stands still while an I/O source may still wake the executor", () => {
+  init();
+  const clock = new VirtualClock();
+  const listener = TcpListener.bind("127.0.0.1:0");
+  const seen: string[] = [];
+  new Executor({ clock }).blockOn(
+    coroutine(function* () {
+      spawn(map(sleep(1_000), () => seen.push(`slept until ${clock.now()}`)));
+      const accepting = spawn(listener.accept());
+      // A real-time pause, not a timer: the accept is registered with the reactor all along.
+      yield* wait(fromPromiseless(50));
+      const client = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+      const server = yield* wait(accepting);
+      seen.push(`accepted at ${clock.now()}`);
+      client.close();
+      server.close();
+      // The listener's waker is still with the reactor: only closing it lets the clock move.
+      listener.close();
+    }),
+  );
+  assert.deepEqual(seen, ["accepted at 0", "slept until 1000"]);
+});
+
+test("run on a virtual clock: a Promise that never settles lets the timers run, then is a deadlock", async () => {
+  const r = await runModule(
+    `
+    import { Executor, VirtualClock, coroutine, wait, spawn, sleep, map, fromPromise } from "reactor-executor";
+    const clock = new VirtualClock();
+    try {
+      await new Executor({ clock }).run(coroutine(function* () {
+        spawn(map(sleep(1000), () => console.log("timer at", clock.now())));
+        yield* wait(fromPromise(new Promise(() => {})));
+      }));
+    } catch (e) { console.log(e.name, "at", clock.now()); }
+  `,
+    { timeoutMs: 10_000 },
+  );
+  assert.equal(r.timedOut, false);
+  assert.equal(r.stdout, "timer at 1000\nDeadlockError at 1000\n", r.stderr);
+});
+
 test("a virtual clock refuses bad times with RuntimeError", () => {
   const clock = new VirtualClock();
   for (const bad of [NaN, -1, Infinity, "5" as unknown as number]) {
@@ -193,3 +242,15 @@ test("real time: sleep waits at least its duration, and the executor parks inste
   // A spinning executor would burn ~200 ms of CPU; a parked one close to none.
   assert.ok((cpu.user + cpu.system) / 1000 < wall * 0.5, `CPU ${(cpu.user + cpu.system) / 1000} ms during a ${wall} ms sleep`);
 });
+
+/** A future that is pending for `ms` of real time, spinning the executor (no timer, no Promise). */
+function fromPromiseless(ms: number): Future<void> {
+  const end = performance.now() + ms;
+  return {
+    poll(waker: Waker): Poll<void> {
+      if (performance.now() >= end) return;
+      waker.wake();
+      return PENDING;
+    },
+  };
+}
