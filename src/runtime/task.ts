@@ -8,27 +8,21 @@
  * - its `JoinHandle` (a `Future<T>` that completes with the task's output, plus `abort()`).
  *
  * The task's state machine lives here and only here (as async-task's `state.rs`): the executor asks
- * the task to transition (`run`, `cancel`, `observe`) and never sets a bit itself.
+ * the task to transition (`run`, `cancel`, `observe`) and never sets a bit itself. Each bit's
+ * meaning, and which transitions set and clear it, is written at its constant below.
  *
- * ## State bits
- *
- * | bit         | meaning                                                   | set by                                  | cleared by                 |
- * | ----------- | --------------------------------------------------------- | --------------------------------------- | -------------------------- |
- * | `QUEUED`    | woken since its last poll began: in the ready queue, or (while `RUNNING`) to be put back at the end of the poll | `wake` | `run` (poll begins), `finish` |
- * | `RUNNING`   | its future is being polled right now                      | `run`                                   | `run` (poll returns), `finish` |
- * | `ABORTING`  | `abort()` came while `RUNNING`: cancel when the poll returns | `abort`                              | `finish`                   |
- * | `DONE`      | finished; `inner` holds the output or error, the future is gone | `finish` (from `run`, `cancel`)    | never                      |
- * | `FAILED`    | with `DONE`: the future threw                             | `finish`                                | never                      |
- * | `CANCELLED` | with `DONE`: aborted, or abandoned when its executor ended | `finish` (from `cancel`)               | never                      |
- * | `OBSERVED`  | the outcome reached someone: the handle returned or threw it, a joiner was waiting when it came, or the executor rethrew it (the main task). A failure with it clear is reported on stderr | `poll`, `finish`, `observe` | never |
- * | `JOINED`    | the handle returned the outcome: polling it again is a bug | `poll` (of the handle)                 | never                      |
+ * Life of a task: spawned QUEUED -> `run` (RUNNING; QUEUED cleared) -> pending (waits for a wake,
+ * which sets QUEUED and queues it), yielded (woken during the poll: QUEUED, queued by the
+ * executor), or DONE (with FAILED or CANCELLED for those outcomes). `abort()` cancels at once, or,
+ * during the task's own poll, sets ABORTING and cancels when the poll returns.
  *
  * Invariants:
  * - `DONE` is final: a finished task is never polled again (its future is released at once) and a
  *   wake of it is ignored. `FAILED` and `CANCELLED` appear only with `DONE`, never together.
- * - A task is in the ready queue at most once: `wake` queues it only on the transition to `QUEUED`,
- *   and a task woken while `RUNNING` (it woke itself: it *yielded*) is queued by the executor when
- *   `run` returns {@link YIELDED}, behind a look at timers and I/O.
+ * - A live task is in the ready queue at most once: `wake` queues it only on the transition to
+ *   `QUEUED`, and a task woken while `RUNNING` (it woke itself: it *yielded*) is queued by the
+ *   executor when `run` returns {@link YIELDED}, behind a look at timers and I/O. (A task that
+ *   finished while queued may leave a stale entry behind; `run` skips it.)
  * - `RUNNING` is set for the length of one poll only; the cooperative budget is spent only then.
  *
  * @module
@@ -38,13 +32,28 @@ import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "../
 import { Waker } from "../future/waker.js";
 import { taskFinish } from "./trace.js";
 
+/**
+ * Woken since its last poll began: in the ready queue, or, while `RUNNING`, to be put back when the
+ * poll returns. Set by `wake` (not when `DONE`); cleared by `run` as the poll begins, and by `finish`.
+ */
 const QUEUED = 1;
+/** Its future is being polled right now. Set by `run` as the poll begins; cleared when it returns (`run`, `finish`). */
 const RUNNING = 2;
+/** `abort()` came while `RUNNING`: cancel when the poll returns. Set by `abort`; cleared by `finish`. */
 const ABORTING = 4;
+/** Finished: `inner` holds the output or error, the future is gone. Set by `finish` only (from `run` or `cancel`); never cleared. */
 const DONE = 8;
+/** With `DONE`: the future threw. Set by `finish` (from `run`); never cleared. */
 const FAILED = 16;
+/** With `DONE`: aborted, or given up on when its executor ended. Set by `finish` (from `cancel`); never cleared. */
 const CANCELLED = 32;
+/**
+ * The outcome reached someone: the handle returned or threw it (`poll`), a joiner was waiting when
+ * it came (`finish`), or the executor rethrew it (`observe`, the main task). A failure with this
+ * clear is reported on stderr. Never cleared.
+ */
 const OBSERVED = 64;
+/** The handle returned the outcome: polling it again is a bug. Set by `poll` (of the handle); never cleared. */
 const JOINED = 128;
 
 /** What {@link Task.run} did, for the executor. */
