@@ -171,6 +171,24 @@ test("run on a virtual clock: a Promise that never settles lets the timers run, 
   assert.equal(r.stdout, "timer at 1000\nDeadlockError at 1000\n", r.stderr);
 });
 
+test("executors sharing a virtual clock: one moving it makes the others look at their timers", async () => {
+  const clock = new VirtualClock();
+  const order: string[] = [];
+  // B moves the clock (auto-advance) while A is parked on a Promise, with a timer of its own.
+  setTimeout(() => {
+    new Executor({ clock, name: "B" }).blockOn(sleep(200));
+    order.push(`B done at ${clock.now()}`);
+  }, 20);
+  await new Executor({ clock, name: "A" }).run(
+    coroutine(function* () {
+      spawn(map(sleep(100), () => order.push(`A slept until ${clock.now()}`)));
+      yield* wait(fromPromise(() => new Promise((r) => setTimeout(r, 500))));
+      order.push("A's promise settled");
+    }),
+  );
+  assert.deepEqual(order, ["B done at 200", "A slept until 200", "A's promise settled"]);
+});
+
 test("a virtual clock refuses bad times with RuntimeError", () => {
   const clock = new VirtualClock();
   for (const bad of [NaN, -1, Infinity, "5" as unknown as number]) {

@@ -68,18 +68,27 @@ export class VirtualClock implements Clock {
     if (ms < 0) throw new RuntimeError(`VirtualClock.advance(ms): ms must not be negative, got ${ms}`);
     if (ms === 0) return;
     this.time += ms;
-    for (const w of this.watchers) w();
+    this.moved();
   }
 
-  /** @internal Moves the clock to `time` if that is later (the executor's auto-advance). */
+  /**
+   * @internal Moves the clock to `time` if that is later (an executor's auto-advance); the other
+   * executors on the clock look at their timers too.
+   */
   advanceTo(time: number): void {
-    if (time > this.time) this.time = time;
+    if (time <= this.time) return;
+    this.time = time;
+    this.moved();
   }
 
-  /** @internal Calls `onAdvance` after every {@link advance}; returns the unsubscribe function. */
+  /** @internal Calls `onAdvance` each time the clock moves; returns the unsubscribe function. */
   watch(onAdvance: () => void): () => void {
     this.watchers.add(onAdvance);
     return () => this.watchers.delete(onAdvance);
+  }
+
+  private moved(): void {
+    for (const w of this.watchers) w();
   }
 }
 

@@ -235,7 +235,7 @@ export class Executor implements TaskOwner, RunHost {
     this.exports?.release(ref);
   }
 
-  /** True while `blockOn` or `run` is driving this executor. */
+  /** @internal True while `blockOn` or `run` is driving this executor. */
   get running(): boolean {
     return this.mode !== IDLE;
   }
