@@ -346,3 +346,27 @@ test("run: every deadlock in a process is reported, not only the first", async (
   assert.equal(r.timedOut, false);
   assert.equal(r.stdout, "1 DeadlockError\n2 DeadlockError\n3 DeadlockError\nend\n", r.stderr);
 });
+
+test("run: an executor that deadlocked leaves no waiter behind on its park word for the next one", async () => {
+  // The next executor takes the same wake-hub index; a waiter left by the deadlocked run would take
+  // the notification meant for it, and it would sleep through its wake.
+  const r = await runModule(
+    `
+    import { Executor, fromPromise, exportWaker, releaseWaker, wakeRef, PENDING } from "reactor-executor";
+    try { await new Executor().run(fromPromise(new Promise(() => {}))); } catch (e) { console.log(e.name); }
+    let ref = -1;
+    const out = await new Executor().run({
+      poll(waker) {
+        if (ref >= 0) { releaseWaker(ref); return "woken"; }
+        ref = exportWaker(waker);
+        setTimeout(() => wakeRef(ref), 20);
+        return PENDING;
+      },
+    });
+    console.log(out);
+  `,
+    { timeoutMs: 10_000 },
+  );
+  assert.equal(r.timedOut, false, r.stdout);
+  assert.equal(r.stdout, "DeadlockError\nwoken\n", r.stderr);
+});

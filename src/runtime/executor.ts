@@ -319,13 +319,11 @@ export class Executor implements TaskOwner, RunHost {
     if (this.verbose) writeLine(1, `${this.name}: ${this.tasks.length} pending tasks. Sleep until notified.`);
   }
 
-  /** @internal Under `run`, Node's loop ran dry while parked: advance a virtual clock, or give up. */
-  stranded(): DeadlockError | null {
-    if (this.virtual !== null && this.timers.size > 0) {
-      this.virtual.advanceTo(this.timers.nextDeadline());
-      return null;
-    }
-    return this.deadlock();
+  /** @internal Under `run`, Node's loop ran dry while parked: moves a virtual clock to the next timer, if any. */
+  advanceIdleClock(): boolean {
+    if (this.virtual === null || this.timers.size === 0) return false;
+    this.virtual.advanceTo(this.timers.nextDeadline());
+    return true;
   }
 
   private enter<T>(mode: number, what: string, future: Future<T>): Task<T> {
@@ -447,7 +445,8 @@ export class Executor implements TaskOwner, RunHost {
     return this.exports === null ? 0 : this.exports.count;
   }
 
-  private deadlock(): DeadlockError {
+  /** @internal The error of a run that nothing can wake any more; the tasks given up on end with it. */
+  deadlock(): DeadlockError {
     const shown = this.tasks.slice(0, 10).map((t) => `#${t.id} ${t.name}`);
     const more = this.tasks.length > 10 ? `, and ${this.tasks.length - 10} more` : "";
     this.ending = new DeadlockError(

@@ -9,7 +9,7 @@
  * - A pending `waitAsync` does not keep Node alive: a ref'd interval is held while parked on
  *   something that will wake the executor (a real-time timer, an exported waker). Otherwise
  *   Node's `beforeExit` while parked means no callback is left that could wake it: the run is
- *   *stranded*, and the executor either advances its virtual clock or reports a deadlock.
+ *   stranded, and the executor either advances its virtual clock or reports a deadlock.
  *
  * Implementation notes:
  * - One `beforeExit` listener per thread serves every run in progress (a listener per run trips
@@ -22,6 +22,7 @@
  */
 import type { DeadlockError } from "../errors.js";
 import { parkAsync } from "./parker.js";
+import { unparkIndex } from "./wake-hub.js";
 
 /** Under `run`, the longest stretch (ms) of busy polling before Node's event loop gets a turn. */
 const EVENT_LOOP_SLICE_MS = 8;
@@ -52,30 +53,41 @@ export interface RunHost {
   collect(ms: number): void;
   /** Counts a park of up to `ms` and says so (verbose line, trace). */
   parking(ms: number): void;
-  /** Node's loop ran dry while parked: advances a virtual clock (returns null), or gives the deadlock. */
-  stranded(): DeadlockError | null;
+  /** Node's loop ran dry while parked: moves a virtual clock to the next timer; false when there is none. */
+  advanceIdleClock(): boolean;
+  /** The error of a run that nothing can wake any more. */
+  deadlock(): DeadlockError;
   /** Ends the run: drops the tasks left, releases what the run held. */
   end(): void;
 }
 
-/** A run parked in `Atomics.waitAsync`: how to end its park from `beforeExit`. */
-class Park {
-  resolve: () => void = noop;
-  reject: (e: Error) => void = noop;
-  constructor(private readonly host: RunHost) {}
-  strand(): void {
-    const e = this.host.stranded();
-    if (e === null) this.resolve();
-    else this.reject(e);
-  }
+/** A run parked in `Atomics.waitAsync`, and the error to end it with when it is stranded. */
+interface Park {
+  readonly host: RunHost;
+  error: DeadlockError | null;
 }
 
 const parked = new Set<Park>();
 let running = 0;
 
+/**
+ * Node's loop ran dry while runs were parked. A run on a virtual clock with a timer moves on (and
+ * may then wake the others); only when none can is every parked run a deadlock. Either way the
+ * park ends through its park word (an unpark), never by settling a promise around it: a waiter
+ * left behind on the word would take the notification meant for the index's next owner.
+ */
 function onBeforeExit(): void {
   if (parked.size === 0) return;
-  for (const p of [...parked]) p.strand();
+  const stranded = [...parked];
+  let advanced = false;
+  // advanceIdleClock unparks the executors on that clock.
+  for (const p of stranded) if (p.host.advanceIdleClock()) advanced = true;
+  if (!advanced) {
+    for (const p of stranded) {
+      p.error = p.host.deadlock();
+      unparkIndex(p.host.parkIndex);
+    }
+  }
   setImmediate(noop);
 }
 
@@ -95,7 +107,7 @@ export async function runOnEventLoop<T>(host: RunHost, finish: () => T): Promise
   const keepAlive = setInterval(noop, 0x7fffffff);
   keepAlive.unref();
   if (running++ === 0) process.on("beforeExit", onBeforeExit);
-  const park = new Park(host);
+  const park: Park = { host, error: null };
   try {
     let sliceStart = performance.now();
     let slicing = false;
@@ -138,19 +150,13 @@ export async function runOnEventLoop<T>(host: RunHost, finish: () => T): Promise
       host.parkedAsync = true;
       parked.add(park);
       try {
-        // One promise per park, settled by the unpark or by `beforeExit`: a race against one
-        // promise for the whole run would leave a reaction on it per park (a leak in servers).
-        await new Promise<void>((resolve, reject) => {
-          park.resolve = resolve;
-          park.reject = reject;
-          unparked.then(resolve, reject);
-        });
+        await unparked;
       } finally {
         parked.delete(park);
-        park.resolve = park.reject = noop;
         host.parkedAsync = false;
         keepAlive.unref();
       }
+      if (park.error !== null) throw park.error;
       sliceStart = performance.now();
     }
   } finally {
