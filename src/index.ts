@@ -15,6 +15,7 @@ export { fromPromise, toPromise } from "./runtime/promise.js";
 export { Waker, NoopWaker } from "./future/waker.js";
 export { Executor, spawn, exportWaker, releaseWaker, type ExecutorOptions, type SpawnOptions } from "./runtime/executor.js";
 export type { JoinHandle } from "./runtime/task.js";
+export { VirtualClock, type Clock } from "./runtime/clock.js";
 export { wakeRef } from "./runtime/wake-hub.js";
 export { init, reactor, type InitOptions } from "./runtime/init.js";
 export { Reactor, Interest, type Source } from "./runtime/reactor.js";

@@ -13,6 +13,10 @@ import {
   DeadlockError,
   RuntimeError,
   PENDING,
+  toPromise,
+  wakeRef,
+  exportWaker,
+  releaseWaker,
   type Future,
   type Poll,
   type JoinHandle,
@@ -228,4 +232,141 @@ test("the package's entry is the bundle, and a thread started from it runs on th
   `);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "dist/bundle/index.js\n42\n");
+});
+
+test("a failed task with no joiner is reported at the end of the cycle it failed in, once; a later await still gets the error", async () => {
+  // An executor that serves forever never ends: the report cannot wait for its end.
+  const r = await runModule(`
+    import { Executor, coroutine, wait, spawn, sleep } from "reactor-executor";
+    import { writeSync } from "node:fs";
+    await new Executor().run(coroutine(function* () {
+      const h = spawn(coroutine(function* lonely() { throw new Error("nobody listens yet"); }));
+      yield* wait(sleep(20));
+      writeSync(2, "--- later ---\\n");
+      try { yield* wait(h); } catch (e) { console.log("awaited later: " + e.message); }
+    }));
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "awaited later: nobody listens yet\n");
+  assert.equal(r.stderr.match(/nobody listens yet/g)?.length, 1, r.stderr);
+  assert.match(r.stderr, /task #2 \(lonely\) failed and nobody awaited its JoinHandle: Error: nobody listens yet[\s\S]*--- later ---/);
+});
+
+test("a task failing while its joiner waits is not reported: the joiner gets the error", async () => {
+  const r = await runModule(`
+    import { Executor, coroutine, wait, spawn, sleep } from "reactor-executor";
+    new Executor().blockOn(coroutine(function* () {
+      const h = spawn(coroutine(function* watched() { yield* wait(sleep(5)); throw new Error("seen"); }));
+      try { yield* wait(h); } catch (e) { console.log(e.message); }
+    }));
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "seen\n");
+  assert.equal(r.stderr, "");
+});
+
+test("blockOn, run, spawn and toPromise refuse what is not a future with RuntimeError", async () => {
+  const isRuntimeError = (e: unknown): boolean =>
+    e instanceof RuntimeError && e.code === "ERR_RUNTIME" && /expected a Future .* got 42/.test(e.message);
+  assert.throws(() => new Executor().blockOn(42 as never), isRuntimeError);
+  await assert.rejects(new Executor().run(42 as never), isRuntimeError);
+  assert.throws(() => toPromise(42 as never), isRuntimeError);
+  new Executor().blockOn(
+    coroutine(function* () {
+      assert.throws(() => spawn(42 as never), isRuntimeError);
+      assert.throws(() => spawn(null as never), RuntimeError);
+    }),
+  );
+  // The executor is still usable after each refusal.
+  assert.equal(new Executor().blockOn(ready(1)), 1);
+});
+
+test("wakeRef and releaseWaker refuse NaN, fractions and out-of-range refs instead of waking another slot", () => {
+  for (const bad of [NaN, 0.5, 3.5, -1, 2 ** 40, Infinity, "3" as unknown as number]) {
+    assert.throws(
+      () => wakeRef(bad),
+      (e: unknown) => e instanceof RuntimeError && e.code === "ERR_RUNTIME" && /not a waker ref/.test(e.message),
+      String(bad),
+    );
+  }
+  const polls = new Executor().blockOn(
+    coroutine(function* () {
+      let polls = 0;
+      yield* wait({
+        poll(waker): Poll<void> {
+          polls++;
+          if (polls === 1) {
+            const ref = exportWaker(waker);
+            for (const bad of [NaN, ref + 0.5, ref + 2 ** 30]) assert.throws(() => releaseWaker(bad), RuntimeError, String(bad));
+            releaseWaker(ref);
+            waker.wake();
+            return PENDING;
+          }
+        },
+      });
+      return polls;
+    }),
+  );
+  assert.equal(polls, 2);
+});
+
+test("more executors running at once than the wake hub holds: a RuntimeError with a code", async () => {
+  const r = await runModule(`
+    import { Executor, PENDING } from "reactor-executor";
+    const wakers = [];
+    const pending = { poll(w) { if (this.done) return "ok"; wakers.push(w); this.done = true; return PENDING; } };
+    const runs = [];
+    let refused = null;
+    for (let i = 0; i < 200 && refused === null; i++) {
+      runs.push(new Executor().run({ ...pending }).catch((e) => { refused = e; }));
+    }
+    await new Promise((r) => setImmediate(r));
+    console.log(refused?.name, refused?.code, /more than 128 executors/.test(refused?.message));
+    for (const w of wakers) w.wake();
+    await Promise.all(runs);
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "RuntimeError ERR_RUNTIME true\n");
+});
+
+test("run: every deadlock in a process is reported, not only the first", async () => {
+  const r = await runModule(
+    `
+    import { Executor, fromPromise } from "reactor-executor";
+    for (const i of [1, 2, 3]) {
+      try {
+        await new Executor().run(fromPromise(new Promise(() => {})));
+        console.log(i, "resolved?");
+      } catch (e) { console.log(i, e.name); }
+    }
+    console.log("end");
+  `,
+    { timeoutMs: 10_000 },
+  );
+  assert.equal(r.timedOut, false);
+  assert.equal(r.stdout, "1 DeadlockError\n2 DeadlockError\n3 DeadlockError\nend\n", r.stderr);
+});
+
+test("run: an executor that deadlocked leaves no waiter behind on its park word for the next one", async () => {
+  // The next executor takes the same wake-hub index; a waiter left by the deadlocked run would take
+  // the notification meant for it, and it would sleep through its wake.
+  const r = await runModule(
+    `
+    import { Executor, fromPromise, exportWaker, releaseWaker, wakeRef, PENDING } from "reactor-executor";
+    try { await new Executor().run(fromPromise(new Promise(() => {}))); } catch (e) { console.log(e.name); }
+    let ref = -1;
+    const out = await new Executor().run({
+      poll(waker) {
+        if (ref >= 0) { releaseWaker(ref); return "woken"; }
+        ref = exportWaker(waker);
+        setTimeout(() => wakeRef(ref), 20);
+        return PENDING;
+      },
+    });
+    console.log(out);
+  `,
+    { timeoutMs: 10_000 },
+  );
+  assert.equal(r.timedOut, false, r.stdout);
+  assert.equal(r.stdout, "DeadlockError\nwoken\n", r.stderr);
 });

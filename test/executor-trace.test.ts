@@ -23,12 +23,12 @@ test("tasks and parks are published on diagnostics channels, with ids and names"
     new Executor({ name: "traced" }).blockOn(
       coroutine(function* () {
         const bad = spawn(new Failing(new Error("x")), { name: "bad" });
-        yield* wait(sleep(5));
         try {
           yield* wait(bad);
         } catch {
           // expected: `bad` failed
         }
+        yield* wait(sleep(20));
         yield* wait(spawn(ready(1), { name: "fine" }));
       }),
     );

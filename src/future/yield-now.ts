@@ -1,5 +1,10 @@
 /**
- * `yieldNow()`: give the other ready tasks (and the executor's I/O and timer checks) a turn.
+ * `yieldNow()`: give the other ready tasks, and the executor's I/O and timers, a turn.
+ *
+ * The future wakes its task during the poll and returns `PENDING` once. An executor treats a task
+ * that woke itself during its own poll as one that yielded: it goes to the back of the ready queue,
+ * and is not polled again before the executor has looked at its timers, its inbox and the reactor
+ * (so a due timer fires at the yield, however long each turn of the yielding loop takes).
  *
  * @module
  */
@@ -22,7 +27,7 @@ class YieldNow implements Future<void> {
 
 /**
  * A future that is pending once (after waking itself), then ready: the task goes to the back of
- * the ready queue.
+ * the ready queue, and due timers and I/O are seen before it runs again.
  *
  * @example
  * ```ts

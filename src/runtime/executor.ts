@@ -7,55 +7,50 @@
  *   this executor has finished (the book's rule: loop until the task count is zero). If the main
  *   task throws, the remaining tasks are dropped and the error is thrown.
  * - A task is polled only after a wake; woken many times before it runs, it is polled once.
- * - Fairness: after `BUDGET` polls the executor looks at its inbox, its timers and (inline mode) the
- *   reactor before polling more, so a task that keeps waking itself cannot starve I/O or timers.
+ * - Fairness, at two levels. Each task poll gets a cooperative budget (`TASK_BUDGET` units, spent
+ *   by leaf futures through `Waker.consumeBudget()`); a task that runs out, or yields, or wakes
+ *   itself, is not polled again before the executor has looked at its inbox, its timers and (inline
+ *   mode) the reactor. And after `POLLS_PER_LOOK` polls the executor looks anyway, so tasks that
+ *   wake one another cannot starve I/O or timers either.
  * - When every task is pending and nothing can wake one (no timer, no exported waker — the reactor
  *   and other threads hold only exported ones — and, under `run`, nothing left in Node's event loop),
- *   it throws `DeadlockError` instead of sleeping forever.
- * - A failed task whose outcome nobody took from its `JoinHandle` is reported on stderr once, when
- *   the executor finishes.
+ *   it throws `DeadlockError` instead of sleeping forever; the tasks it gives up on end with that
+ *   error too (a `toPromise` waiting on one rejects with it).
+ * - A failed task with no joiner attached is reported on stderr at the end of the cycle in which it
+ *   failed, once (see `failure-report.ts`).
+ * - Timers run on the executor's clock; on a `VirtualClock`, an executor with nothing else that
+ *   could wake it moves the clock to its next deadline instead of parking (see `clock.ts`).
  *
  * Implementation notes:
- * - Same-thread wakes are a plain ring-buffer push (`schedule`). Other threads wake through the
+ * - Same-thread wakes are a plain ring-buffer push (`ReadyQueue`). Other threads wake through the
  *   wake hub: a waker is *exported* to a slot (`exportWaker`), other threads set the slot's bit, and
- *   the executor maps drained slots back to waker objects (`ExportTable`, one per run). Exported refs are counted, which
- *   is how "something else can still wake us" is known.
- * - Under `run`, a wake that arrives from a Node callback while the executor is parked in
- *   `Atomics.waitAsync` must unpark it, so `schedule` unparks when `parkedAsync` is set. A pending
- *   `waitAsync` does not keep Node alive: a ref'd interval is held while parked on a timer or an
- *   exported waker; with neither, Node's `beforeExit` means no callback is left to wake us — deadlock.
+ *   the executor maps drained slots back to waker objects (`ExportTable`, one per run). Exported
+ *   refs are counted, which is how "something else can still wake us" is known.
+ * - The task's own state machine is in `task.ts`; `run` with Node's loop in `run-loop.ts`.
  *
  * @module
  */
 import { DeadlockError, RuntimeError } from "../errors.js";
-import { PENDING, type Future } from "../future/future.js";
+import type { Future } from "../future/future.js";
+import type { Waker } from "../future/waker.js";
 import { TimerHeap } from "./timer-heap.js";
 import "./one-copy.js";
+import { REAL_CLOCK, VirtualClock, type Clock } from "./clock.js";
 import { getDefaultDriver, type IoDriver } from "./driver.js";
 import { writeLine } from "./output.js";
-import { park, parkAsync } from "./parker.js";
-import { ABORTING, DONE, FAILED, MAX_LIVE_TASKS, OBSERVED, QUEUED, Task, type JoinHandle, type TaskOwner } from "./task.js";
-import { claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
+import { park } from "./parker.js";
+import { MAX_LIVE_TASKS, THREW, Task, YIELDED, type JoinHandle, type TaskOwner } from "./task.js";
+import { ReadyQueue } from "./ready-queue.js";
+import { FailureReports } from "./failure-report.js";
+import { runOnEventLoop, type RunHost } from "./run-loop.js";
+import { MAX_EXECUTORS, claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
 import { ExportTable } from "./export-table.js";
-import type { Waker } from "../future/waker.js";
+import { checkFuture, describeValue } from "./arguments.js";
 import { executorPark, taskSpawn } from "./trace.js";
 import { isMainThread, threadId } from "node:worker_threads";
 
-/** Polls between two looks at the inbox, timers and reactor. */
-const BUDGET = 128;
-/** Under `run`, the longest stretch (ms) of busy polling before Node's event loop gets a turn. */
-const EVENT_LOOP_SLICE_MS = 8;
-
-/**
- * Under `run` with the inline reactor while a `fromPromise` is pending, the longest async park (ms)
- * before epoll is looked at again.
- */
-const INLINE_RUN_POLL_MS = 1;
-
-/** Lets Node's event loop run its pending callbacks once (under `run`). */
-function eventLoopTurn(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
-}
+/** Polls between two looks at the inbox, timers and reactor, whatever the tasks do. */
+const POLLS_PER_LOOK = 128;
 
 const IDLE = 0;
 const BLOCKING = 1;
@@ -67,6 +62,11 @@ export interface ExecutorOptions {
   name?: string;
   /** Print the book's lines (`main: 3 pending tasks. Sleep until notified.`). Default false. */
   verbose?: boolean;
+  /**
+   * The clock `sleep` and `timeout` count on. Default: real time. A {@link VirtualClock} moves
+   * only when told, or when the executor would otherwise sit idle (it jumps to the next deadline).
+   */
+  clock?: Clock;
 }
 
 /** Options of `spawn`. */
@@ -95,11 +95,9 @@ export function requireExecutor(what: string): Executor {
   return current;
 }
 
-/** Swaps the current executor; returns the previous one. */
-function setCurrentExecutor(e: Executor | null): Executor | null {
-  const prev = current;
+/** Makes `e` the thread's current executor (null: none). */
+function setCurrent(e: Executor | null): void {
   current = e;
-  return prev;
 }
 
 /**
@@ -115,42 +113,56 @@ function setCurrentExecutor(e: Executor | null): Executor | null {
  * })); // "done"
  * ```
  */
-export class Executor implements TaskOwner {
+export class Executor implements TaskOwner, RunHost {
   readonly name: string;
   readonly verbose: boolean;
+  /** The clock this executor's timers run on. */
+  readonly clock: Clock;
   /** @internal The executor's timers (used by `sleep`). */
-  readonly timers = new TimerHeap();
+  readonly timers: TimerHeap;
   /** @internal Promises in flight from `fromPromise`. */
   pendingPromises = 0;
   /** How many times this executor has parked its thread (a metric: tests check that parking happens). */
   parks = 0;
+  /** How many task polls ran out of cooperative budget (a metric: a busy leaf future was cut short). */
+  budgetExhaustions = 0;
   /** @internal Set by the inline reactor. */
   driver: IoDriver | null = null;
-
-  private queue: (Task<unknown> | undefined)[] = new Array<Task<unknown> | undefined>(1024);
-  private head = 0;
-  private tail = 0;
-  private mask = 1023;
-  private readonly tasks: Task<unknown>[] = [];
-  private nextTaskId = 1;
-  private polling: Task<unknown> | null = null;
-  private failures: Task<unknown>[] = [];
-
-  private index = -1;
-  private mode = IDLE;
-  private parkedAsync = false;
+  /** @internal Set while parked in `Atomics.waitAsync` under `run`. */
+  parkedAsync = false;
   /** @internal Names of tasks that were given one (or failed): see `Task.name`. */
   readonly taskNames = new WeakMap<Task<unknown>, string>();
   /** @internal The wakers exported during the current run. */
   exports: ExportTable | null = null;
+
+  private readonly ready = new ReadyQueue();
+  private readonly tasks: Task<unknown>[] = [];
+  private readonly reports: FailureReports;
+  private readonly virtual: VirtualClock | null;
+  private nextTaskId = 1;
+  private index = -1;
+  private mode = IDLE;
+  private main: Task<unknown> | null = null;
+  /** The deadlock this executor gave up with, if it did: the error its abandoned tasks end with. */
+  private ending: DeadlockError | null = null;
+  private unwatchClock: (() => void) | null = null;
   private readonly wakeSlot = (slot: number): void => {
     const w = this.exports!.waker(slot);
     if (w !== undefined) this.wakeSafely(w);
   };
+  private readonly onWakeError = (e: unknown): void => this.reportWakerError(e);
 
   constructor(options: ExecutorOptions = {}) {
     this.name = options.name ?? (isMainThread ? "main" : `worker-${threadId}`);
     this.verbose = options.verbose ?? false;
+    const clock = options.clock ?? REAL_CLOCK;
+    if (typeof (clock as { now?: unknown } | null)?.now !== "function") {
+      throw new RuntimeError(`new Executor({ clock }): clock must have a now() method, got ${describeValue(clock)}`);
+    }
+    this.clock = clock;
+    this.virtual = clock instanceof VirtualClock ? clock : null;
+    this.timers = new TimerHeap(clock);
+    this.reports = new FailureReports(this.name);
   }
 
   /** Number of tasks not yet finished. */
@@ -164,15 +176,18 @@ export class Executor implements TaskOwner {
    * meanwhile: Promises cannot settle (use {@link run} for that).
    */
   blockOn<T>(future: Future<T>): T {
-    const main = this.enter(BLOCKING, future);
+    const main = this.enter(BLOCKING, "blockOn", future);
     try {
       for (;;) {
-        const wait = this.cycle(main);
+        const wait = this.cycle();
         if (wait < 0) break;
         if (wait === 0) continue;
         if (wait === Infinity && this.exportCount() === 0) throw this.deadlock();
-        this.sayPending(wait);
-        this.parkFor(wait);
+        this.parking(wait);
+        // The inline reactor waits in epoll_wait itself; with no source registered there is nothing
+        // for epoll to report, and the park word is the cheaper sleep.
+        if (this.waitsOnIo) this.collect(wait);
+        else park(this.index, wait);
       }
       return this.finishMain(main);
     } finally {
@@ -185,90 +200,9 @@ export class Executor implements TaskOwner {
    * Promises (through `fromPromise`) and Node's timers and sockets work alongside the tasks.
    */
   async run<T>(future: Future<T>): Promise<T> {
-    const main = this.enter(RUNNING, future);
-    setCurrentExecutor(null);
-    const keepAlive = setInterval(() => {}, 0x7fffffff);
-    keepAlive.unref();
-    // The reject of the park in progress: Node's `beforeExit` while parked means no callback is
-    // left that could wake us. One per park, not one promise raced for the whole run: a race
-    // against a promise that never settles leaves a reaction on it per park (a leak in servers).
-    let deadlocked: ((e: Error) => void) | null = null;
-    const onBeforeExit = (): void => {
-      if (this.parkedAsync && deadlocked !== null) deadlocked(this.deadlock());
-    };
-    process.on("beforeExit", onBeforeExit);
-    try {
-      let sliceStart = performance.now();
-      let slicing = false;
-      for (;;) {
-        setCurrentExecutor(this);
-        let wait: number;
-        try {
-          wait = this.cycle(main);
-        } finally {
-          setCurrentExecutor(null);
-        }
-        if (wait < 0) break;
-        if (wait === 0) {
-          slicing = false;
-          const now = performance.now();
-          if (now - sliceStart > EVENT_LOOP_SLICE_MS) {
-            await eventLoopTurn();
-            sliceStart = performance.now();
-          }
-          continue;
-        }
-        const io = this.driver !== null && this.exportCount() > 0;
-        if (io && this.pendingPromises === 0) {
-          // The inline reactor with nothing expected from Node's loop (no fromPromise pending): wait
-          // in epoll_wait itself, as blockOn does, in slices of at most EVENT_LOOP_SLICE_MS with a
-          // loop turn between them. I/O is then seen at once (a server), and Node's callbacks
-          // (signals, its timers) wait at most a slice; a signal also cuts epoll_wait short.
-          // One park (one verbose line, one count) per idle stretch, however many slices it takes.
-          const left = EVENT_LOOP_SLICE_MS - (performance.now() - sliceStart);
-          if (left > 0) {
-            if (!slicing) {
-              this.parks++;
-              this.sayPending(wait);
-            }
-            this.collect(Math.min(wait, left));
-          } else {
-            await eventLoopTurn();
-            sliceStart = performance.now();
-          }
-          slicing = this.head === this.tail;
-          continue;
-        }
-        // Promises pending: Node's loop must run while we wait, so the inline reactor looks at
-        // epoll between short async parks instead: INLINE_RUN_POLL_MS bounds the I/O latency.
-        slicing = false;
-        const parked = parkAsync(this.index, io ? Math.min(wait, INLINE_RUN_POLL_MS) : wait);
-        if (parked === undefined) continue;
-        this.parks++;
-        this.sayPending(wait);
-        const known = this.timers.size > 0 || this.exportCount() > 0;
-        if (known) keepAlive.ref();
-        this.parkedAsync = true;
-        try {
-          await new Promise<void>((resolve, reject) => {
-            deadlocked = reject;
-            parked.then(resolve, reject);
-          });
-        } finally {
-          deadlocked = null;
-          this.parkedAsync = false;
-          keepAlive.unref();
-        }
-        sliceStart = performance.now();
-      }
-      setCurrentExecutor(this);
-      return this.finishMain(main);
-    } finally {
-      process.off("beforeExit", onBeforeExit);
-      clearInterval(keepAlive);
-      setCurrentExecutor(this);
-      this.exit();
-    }
+    const main = this.enter(RUNNING, "run", future);
+    setCurrent(null);
+    return runOnEventLoop(this, () => this.finishMain(main));
   }
 
   /**
@@ -276,6 +210,7 @@ export class Executor implements TaskOwner {
    * runs when the executor next polls; it may be called before `blockOn`/`run`.
    */
   spawn<T>(future: Future<T>, options?: SpawnOptions): JoinHandle<T> {
+    checkFuture("spawn(future)", future);
     if (this.tasks.length >= MAX_LIVE_TASKS) throw new RuntimeError(`executor ${this.name}: more than ${MAX_LIVE_TASKS} live tasks`);
     const task = new Task<T>(this, this.nextTaskId++, future, options?.name);
     task.index = this.tasks.length;
@@ -300,23 +235,20 @@ export class Executor implements TaskOwner {
     this.exports?.release(ref);
   }
 
+  /** @internal True while `blockOn` or `run` is driving this executor. */
+  get running(): boolean {
+    return this.mode !== IDLE;
+  }
+
   /** @internal Queues a woken task (called by `Task.wake`). */
   schedule(task: Task<unknown>): void {
-    const tail = this.tail;
-    this.queue[tail] = task;
-    this.tail = (tail + 1) & this.mask;
-    if (this.tail === this.head) this.grow();
+    this.ready.push(task);
     if (this.parkedAsync) unparkIndex(this.index);
   }
 
   /** @internal True under `blockOn` (no Promise can settle while this executor parks). */
   isBlocking(): boolean {
     return this.mode === BLOCKING;
-  }
-
-  /** @internal True while `task` is being polled. */
-  isPolling(task: Task<unknown>): boolean {
-    return this.polling === task;
   }
 
   /** @internal Removes a finished task from the live set. */
@@ -331,38 +263,121 @@ export class Executor implements TaskOwner {
     }
   }
 
-  /** @internal Reports an error thrown by a waker or a `drop()` the executor called; it goes on. */
-  reportWakerError(e: unknown): void {
-    writeLine(2, `reactor-executor: ${this.name}: a waker or drop() threw: ${describe(e)}`);
+  /** @internal Counts a poll that ran out of cooperative budget. */
+  budgetExhausted(): void {
+    this.budgetExhaustions++;
   }
 
-  private enter<T>(mode: number, future: Future<T>): Task<T> {
+  /** @internal Reports an error thrown by a waker or a `drop()` the executor called; it goes on. */
+  reportWakerError(e: unknown): void {
+    this.reports.wakerThrew(e);
+  }
+
+  /** @internal The executor's index in the wake hub. */
+  get parkIndex(): number {
+    return this.index;
+  }
+
+  /** @internal True when a task is queued. */
+  get hasReady(): boolean {
+    return !this.ready.isEmpty;
+  }
+
+  /** @internal True when the inline reactor has a registered source to wait on. */
+  get waitsOnIo(): boolean {
+    return this.driver !== null && this.exportCount() > 0;
+  }
+
+  /** @internal True when a real-time timer or an exported waker will wake this executor. */
+  get expectsWake(): boolean {
+    return this.exportCount() > 0 || (this.virtual === null && this.timers.size > 0);
+  }
+
+  /** @internal One cycle with this executor as the thread's current one (see `run-loop.ts`). */
+  cycleAsCurrent(): number {
+    setCurrent(this);
+    try {
+      return this.cycle();
+    } finally {
+      setCurrent(null);
+    }
+  }
+
+  /** @internal Lets the inline reactor look (or wait), takes wakes from other threads, fires due timers. */
+  collect(timeoutMs: number): void {
+    // The inline reactor first: its events land in the inbox, which is drained right after.
+    if (this.waitsOnIo) this.driver!.turn(timeoutMs);
+    if (inboxNonEmpty(this.index)) drainInbox(this.index, this.wakeSlot);
+    const timers = this.timers;
+    if (timers.size > 0 && timers.nextDeadline() <= this.clock.now()) timers.fire(this.onWakeError);
+  }
+
+  /** @internal Counts a park of up to `timeoutMs` and says so. */
+  parking(timeoutMs: number): void {
+    this.parks++;
+    if (executorPark.hasSubscribers) executorPark.publish({ executor: this.name, pending: this.tasks.length, timeoutMs });
+    if (this.verbose) writeLine(1, `${this.name}: ${this.tasks.length} pending tasks. Sleep until notified.`);
+  }
+
+  /** @internal Under `run`, Node's loop ran dry while parked: moves a virtual clock to the next timer, if any. */
+  advanceIdleClock(): boolean {
+    if (this.virtual === null || this.timers.size === 0) return false;
+    this.virtual.advanceTo(this.timers.nextDeadline());
+    return true;
+  }
+
+  private enter<T>(mode: number, what: string, future: Future<T>): Task<T> {
+    checkFuture(`${what}(future)`, future);
     if (this.mode !== IDLE) throw new RuntimeError(`executor ${this.name} is already running`);
-    if (currentExecutor() !== null) {
+    if (current !== null) {
       throw new RuntimeError("blockOn/run called from inside a running task: spawn the future instead, or await it with wait()");
     }
-    this.index = claimExecutorIndex();
+    try {
+      this.index = claimExecutorIndex();
+    } catch {
+      // Every index is taken (the hub's only failure).
+      throw new RuntimeError(
+        `executor ${this.name}: more than ${MAX_EXECUTORS} executors running at once in this process; ` +
+          `spawn futures on a running executor instead (toPromise does that outside any executor)`,
+      );
+    }
     this.exports = new ExportTable(this.index, this.name);
     this.driver ??= getDefaultDriver();
     this.mode = mode;
-    setCurrentExecutor(this);
+    if (this.virtual !== null) {
+      const index = this.index;
+      this.unwatchClock = this.virtual.watch(() => unparkIndex(index));
+    }
+    setCurrent(this);
     const main = this.spawn(future, { name: "main" }) as Task<T>;
+    this.main = main;
     return main;
+  }
+
+  /** @internal Ends a `run` (see `run-loop.ts`). */
+  end(): void {
+    this.exit();
   }
 
   private exit(): void {
     // Whatever is still alive here is abandoned (the main task failed, or a deadlock): drop it so
-    // its sources are deregistered and its fds closed.
-    while (this.tasks.length > 0) this.tasks[this.tasks.length - 1]!.cancel();
-    this.head = this.tail = 0;
-    this.queue.fill(undefined);
-    this.reportFailures();
+    // its sources are deregistered and its fds closed. Drops may release exported wakers, which
+    // needs the executor current.
+    setCurrent(this);
+    const reason = this.ending ?? undefined;
+    while (this.tasks.length > 0) this.tasks[this.tasks.length - 1]!.cancel(reason);
+    this.ready.clear();
+    this.reports.flush();
     this.exports!.dispose();
     this.exports = null;
+    this.unwatchClock?.();
+    this.unwatchClock = null;
     releaseExecutorIndex(this.index);
     this.index = -1;
     this.mode = IDLE;
-    setCurrentExecutor(null);
+    this.main = null;
+    this.ending = null;
+    setCurrent(null);
   }
 
   private finishMain<T>(main: Task<T>): T {
@@ -371,68 +386,51 @@ export class Executor implements TaskOwner {
   }
 
   /**
-   * One round: poll up to BUDGET ready tasks, then collect wakes from the inbox, timers and the
-   * inline reactor. Returns -1 when every task has finished, 0 when something is ready, else how
-   * long (ms) the executor may park.
+   * One round: poll ready tasks (up to POLLS_PER_LOOK, and none that yielded since the last look),
+   * report the failures, then collect wakes from the inbox, timers and the inline reactor. Returns
+   * -1 when every task has finished, 0 when something is ready, else how long (ms) the executor
+   * may park.
    */
-  private cycle(main: Task<unknown>): number {
+  private cycle(): number {
     this.runReady();
-    if ((main.state & FAILED) !== 0) {
-      main.state |= OBSERVED;
-      throw main.inner;
-    }
+    const main = this.main!;
+    if (main.failed) throw main.observe();
+    if (this.reports.pending) this.reports.flush();
     if (this.tasks.length === 0) return -1;
+    this.ready.beginLook();
     this.collect(0);
-    if (this.head !== this.tail) return 0;
-    const deadline = this.timers.nextDeadline();
-    if (deadline === Infinity) return Infinity;
-    return Math.max(deadline - performance.now(), 0.001);
+    this.ready.endLook();
+    if (!this.ready.isEmpty) return 0;
+    return this.idleFor();
   }
 
   private runReady(): void {
-    for (let n = 0; n < BUDGET && this.head !== this.tail; n++) {
-      // Re-read the ring each time: a poll that spawns or wakes may have grown it.
-      const queue = this.queue;
-      const head = this.head;
-      const task = queue[head]!;
-      queue[head] = undefined;
-      this.head = (head + 1) & this.mask;
-      const s = task.state;
-      if ((s & DONE) !== 0) continue;
-      task.state = s & ~QUEUED;
-      this.polling = task;
-      let r: unknown;
-      try {
-        r = (task.inner as Future<unknown>).poll(task);
-      } catch (e) {
-        this.polling = null;
-        task.finish(FAILED, e);
-        this.failures.push(task);
-        continue;
-      }
-      this.polling = null;
-      if (r !== PENDING) task.finish(0, r);
-      else if ((task.state & ABORTING) !== 0) task.cancel();
+    const ready = this.ready;
+    for (let n = 0; n < POLLS_PER_LOOK; n++) {
+      const task = ready.pop();
+      if (task === undefined) return;
+      const r = task.run();
+      if (r === YIELDED) ready.pushYielded(task);
+      else if (r === THREW) this.reports.add(task);
     }
   }
 
-  /** Lets the inline reactor look (or wait), takes wakes from other threads, fires due timers. */
-  private collect(timeoutMs: number): void {
-    // The inline reactor first: its events land in the inbox, which is drained right after.
-    if (this.driver !== null && this.exportCount() > 0) this.driver.turn(timeoutMs);
-    if (inboxNonEmpty(this.index)) drainInbox(this.index, this.wakeSlot);
-    if (this.timers.size > 0) {
-      const now = performance.now();
-      if (this.timers.nextDeadline() <= now) this.timers.fire(now, (e) => this.reportWakerError(e));
-    }
-  }
-
-  private parkFor(ms: number): void {
-    this.parks++;
-    // The inline reactor waits in epoll_wait itself; with no source registered there is nothing
-    // for epoll to report, and the park word is the cheaper sleep.
-    if (this.driver !== null && this.exportCount() > 0) this.collect(ms);
-    else park(this.index, ms);
+  /**
+   * With nothing ready: how long (ms) the executor may park, `Infinity` with no timer. On a virtual
+   * clock with nothing else that could wake the executor, moves the clock to the next deadline and
+   * fires it instead (0: something is ready).
+   */
+  private idleFor(): number {
+    const timers = this.timers;
+    const deadline = timers.nextDeadline();
+    if (deadline === Infinity) return Infinity;
+    const virtual = this.virtual;
+    if (virtual === null) return Math.max(deadline - this.clock.now(), 0.001);
+    // Time stands still while the reactor, another thread or a Promise may still wake us.
+    if (this.exportCount() > 0 || this.pendingPromises > 0) return Infinity;
+    virtual.advanceTo(deadline);
+    timers.fire(this.onWakeError);
+    return 0;
   }
 
   private wakeSafely(w: Waker): void {
@@ -447,50 +445,17 @@ export class Executor implements TaskOwner {
     return this.exports === null ? 0 : this.exports.count;
   }
 
-  private grow(): void {
-    // The ring is full (tail caught up with head): unroll it into an array twice the size.
-    const old = this.queue;
-    const n = old.length;
-    const next = new Array<Task<unknown> | undefined>(n * 2);
-    for (let i = 0; i < n; i++) next[i] = old[(this.head + i) & this.mask];
-    this.queue = next;
-    this.head = 0;
-    this.tail = n;
-    this.mask = n * 2 - 1;
-  }
-
-  private sayPending(timeoutMs: number): void {
-    if (executorPark.hasSubscribers) executorPark.publish({ executor: this.name, pending: this.tasks.length, timeoutMs });
-    if (this.verbose) writeLine(1, `${this.name}: ${this.tasks.length} pending tasks. Sleep until notified.`);
-  }
-
-  private deadlock(): DeadlockError {
+  /** @internal The error of a run that nothing can wake any more; the tasks given up on end with it. */
+  deadlock(): DeadlockError {
     const shown = this.tasks.slice(0, 10).map((t) => `#${t.id} ${t.name}`);
     const more = this.tasks.length > 10 ? `, and ${this.tasks.length - 10} more` : "";
-    return new DeadlockError(
+    this.ending = new DeadlockError(
       `executor ${this.name}: every task is pending and nothing can wake one (no timer, no I/O source, ` +
         `no waker held by another thread${this.mode === RUNNING ? ", nothing left in Node's event loop" : ""}). ` +
         `Pending: ${shown.join(", ")}${more}`,
     );
+    return this.ending;
   }
-
-  private reportFailures(): void {
-    const failures = this.failures;
-    this.failures = [];
-    for (const t of failures) {
-      if ((t.state & OBSERVED) === 0) {
-        writeLine(
-          2,
-          `reactor-executor: ${this.name}: task #${t.id} (${t.name}) failed and nobody awaited its JoinHandle: ${describe(t.inner)}`,
-        );
-      }
-    }
-  }
-}
-
-function describe(e: unknown): string {
-  if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
-  return String(e);
 }
 
 /**

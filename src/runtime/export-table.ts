@@ -11,6 +11,7 @@
  * @module
  */
 import { RuntimeError } from "../errors.js";
+import { describeValue } from "./arguments.js";
 import { MAX_SLOTS, wakerRef } from "./wake-hub.js";
 import type { Waker } from "../future/waker.js";
 
@@ -47,6 +48,9 @@ export class ExportTable {
   /** Drops one reference of `ref`; the slot is reused once none is left. */
   release(ref: number): void {
     if (!this.alive) return;
+    if ((ref | 0) !== ref || ref < 0 || ((ref / MAX_SLOTS) | 0) !== this.index) {
+      throw new RuntimeError(`releaseWaker(ref): ${describeValue(ref)} is not a waker ref exported by executor ${this.owner}`);
+    }
     const slot = ref % MAX_SLOTS;
     const w = this.slots[slot];
     if (w === undefined) return;

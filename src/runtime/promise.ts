@@ -5,13 +5,15 @@
  *   Node's event loop, so this works under `executor.run` (which parks with `Atomics.waitAsync`),
  *   and throws a clear error under `blockOn` (which parks the thread: nothing could ever settle).
  * - `toPromise(f)` runs a future and gives a Promise of its output: spawned on the executor that is
- *   polling now, or on a new executor through `run` when called outside any.
+ *   polling now, or, called outside any, on the thread's default executor (`default-executor.ts`).
  *
  * @module
  */
 import { RuntimeError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
-import { Executor, currentExecutor, requireExecutor } from "./executor.js";
+import { currentExecutor, requireExecutor, type Executor } from "./executor.js";
+import { checkFuture, describeValue } from "./arguments.js";
+import { defaultExecutor, driveDefaultExecutor } from "./default-executor.js";
 import type { JoinHandle } from "./task.js";
 import { Waker } from "../future/waker.js";
 
@@ -56,9 +58,19 @@ class PromiseFuture<T> implements Future<T> {
       );
     }
     this.started = true;
+    let p: PromiseLike<T>;
+    try {
+      p = typeof this.source === "function" ? this.source() : this.source;
+      if (typeof (p as Partial<PromiseLike<T>> | null)?.then !== "function") {
+        throw new RuntimeError(`fromPromise(thunk): the thunk returned ${describeValue(p)}, not a Promise`);
+      }
+    } catch (e) {
+      // Nothing is in flight: the count stays as it was, and the future is over.
+      this.state = TAKEN;
+      throw e;
+    }
     this.executor = ex;
     ex.pendingPromises++;
-    const p = typeof this.source === "function" ? this.source() : this.source;
     p.then(
       (v) => this.settle(FULFILLED, v),
       (e: unknown) => this.settle(REJECTED, e),
@@ -96,6 +108,9 @@ class PromiseFuture<T> implements Future<T> {
  * ```
  */
 export function fromPromise<T>(promise: PromiseLike<T> | (() => PromiseLike<T>)): Future<T> {
+  if (typeof promise !== "function" && typeof (promise as Partial<PromiseLike<T>> | null)?.then !== "function") {
+    throw new RuntimeError(`fromPromise(promise): expected a Promise or a function returning one, got ${describeValue(promise)}`);
+  }
   return new PromiseFuture(promise);
 }
 
@@ -118,8 +133,10 @@ class ResolveOnWake<T> extends Waker {
 }
 
 /**
- * Runs `future` and returns a Promise of its output: spawned on the executor polling right now, or
- * on a new `Executor` through `run` when called outside any.
+ * Runs `future` and returns a Promise of its output: spawned on the executor polling right now, or,
+ * called outside any, on the thread's default executor (one per thread, driven with `run`). The
+ * promise settles when this future ends, whatever else runs on that executor; if the executor
+ * finds a deadlock, the promises still pending reject with `DeadlockError`.
  *
  * @example
  * ```ts
@@ -127,10 +144,15 @@ class ResolveOnWake<T> extends Waker {
  * ```
  */
 export function toPromise<T>(future: Future<T>): Promise<T> {
-  const ex = currentExecutor();
-  if (ex === null) return new Executor().run(future);
-  const handle = requireExecutor("toPromise()").spawn(future);
-  return new Promise<T>((resolve, reject) => {
+  checkFuture("toPromise(future)", future);
+  const current = currentExecutor();
+  const ex: Executor = current ?? defaultExecutor();
+  const handle = ex.spawn(future);
+  // The joiner is attached before the default executor first polls the task, so a failure goes
+  // to the promise and is never reported as unobserved.
+  const promise = new Promise<T>((resolve, reject) => {
     new ResolveOnWake(handle, resolve, reject).wake();
   });
+  if (current === null) driveDefaultExecutor();
+  return promise;
 }

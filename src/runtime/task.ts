@@ -3,12 +3,27 @@
  * million of them must fit in ~150 bytes each) one object plays three parts:
  *
  * - the task record the executor keeps (future, state bits, outcome);
- * - its own `Waker` (`wake()` pushes it on the ready queue unless already queued: a task woken many
- *   times before it runs is polled once);
+ * - its own `Waker` (`wake()` queues it unless already queued: a task woken many times before it
+ *   runs is polled once), which also carries the task's cooperative budget;
  * - its `JoinHandle` (a `Future<T>` that completes with the task's output, plus `abort()`).
  *
- * Invariants: a finished task is never polled again (its future is released at once); a wake of a
- * finished task is ignored; the handle is a one-shot future like any other.
+ * The task's state machine lives here and only here (as async-task's `state.rs`): the executor asks
+ * the task to transition (`run`, `cancel`, `observe`) and never sets a bit itself. Each bit's
+ * meaning, and which transitions set and clear it, is written at its constant below.
+ *
+ * Life of a task: spawned QUEUED -> `run` (RUNNING; QUEUED cleared) -> pending (waits for a wake,
+ * which sets QUEUED and queues it), yielded (woken during the poll: QUEUED, queued by the
+ * executor), or DONE (with FAILED or CANCELLED for those outcomes). `abort()` cancels at once, or,
+ * during the task's own poll, sets ABORTING and cancels when the poll returns.
+ *
+ * Invariants:
+ * - `DONE` is final: a finished task is never polled again (its future is released at once) and a
+ *   wake of it is ignored. `FAILED` and `CANCELLED` appear only with `DONE`, never together.
+ * - A live task is in the ready queue at most once: `wake` queues it only on the transition to
+ *   `QUEUED`, and a task woken while `RUNNING` (it woke itself: it *yielded*) is queued by the
+ *   executor when `run` returns {@link YIELDED}, behind a look at timers and I/O. (A task that
+ *   finished while queued may leave a stale entry behind; `run` skips it.)
+ * - `RUNNING` is set for the length of one poll only; the cooperative budget is spent only then.
  *
  * @module
  */
@@ -17,17 +32,52 @@ import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "../
 import { Waker } from "../future/waker.js";
 import { taskFinish } from "./trace.js";
 
-// State bits.
-export const QUEUED = 1;
-export const DONE = 2;
-export const FAILED = 4;
-export const CANCELLED = 8;
-/** The outcome reached someone through the handle (a failure is not "unobserved"). */
-export const OBSERVED = 16;
-/** The handle returned its output: polling it again is a bug. */
-export const JOINED = 32;
-/** `abort()` was called while the task was being polled: finish it once the poll returns. */
-export const ABORTING = 64;
+/**
+ * Woken since its last poll began: in the ready queue, or, while `RUNNING`, to be put back when the
+ * poll returns. Set by `wake` (not when `DONE`); cleared by `run` as the poll begins, and by `finish`.
+ */
+const QUEUED = 1;
+/** Its future is being polled right now. Set by `run` as the poll begins; cleared when it returns (`run`, `finish`). */
+const RUNNING = 2;
+/** `abort()` came while `RUNNING`: cancel when the poll returns. Set by `abort`; cleared by `finish`. */
+const ABORTING = 4;
+/** Finished: `inner` holds the output or error, the future is gone. Set by `finish` only (from `run` or `cancel`); never cleared. */
+const DONE = 8;
+/** With `DONE`: the future threw. Set by `finish` (from `run`); never cleared. */
+const FAILED = 16;
+/** With `DONE`: aborted, or given up on when its executor ended. Set by `finish` (from `cancel`); never cleared. */
+const CANCELLED = 32;
+/**
+ * The outcome reached someone: the handle returned or threw it (`poll`), a joiner was waiting when
+ * it came (`finish`), or the executor rethrew it (`observe`, the main task). A failure with this
+ * clear is reported on stderr. Never cleared.
+ */
+const OBSERVED = 64;
+/** The handle returned the outcome: polling it again is a bug. Set by `poll` (of the handle); never cleared. */
+const JOINED = 128;
+
+/** What {@link Task.run} did, for the executor. */
+export const SKIPPED = 0;
+/** Polled; pending until something wakes it. */
+export const WAITING = 1;
+/** Polled; it woke itself during the poll (a yield): queue it again, after a look at timers and I/O. */
+export const YIELDED = 2;
+/** Polled to completion (or cancelled by an `abort()` from inside the poll). */
+export const FINISHED = 3;
+/** Polled; the future threw: the task failed. */
+export const THREW = 4;
+
+/**
+ * Units of cooperative budget a task gets per poll (tokio's figure). A leaf future that loops
+ * spends one per unit of work through `Waker.consumeBudget()`.
+ */
+export const TASK_BUDGET = 128;
+
+/**
+ * Budget left to the task being polled on this thread. One variable serves every executor of the
+ * thread: polls never nest (blockOn/run inside a task is refused), so one task polls at a time.
+ */
+let budget = 0;
 
 /**
  * The handle `spawn` returns: a `Future<T>` that completes with the task's output (or throws its
@@ -59,38 +109,38 @@ export interface TaskOwner {
   readonly name: string;
   /** Names of tasks that were given one (or failed): see `Task.name`. */
   readonly taskNames: WeakMap<Task<unknown>, string>;
-  /** Queues a woken task. */
+  /** Queues a woken task that is not running. */
   schedule(task: Task<unknown>): void;
-  /** True while `task` is being polled. */
-  isPolling(task: Task<unknown>): boolean;
   /** Removes a finished task from the live set. */
   taskFinished(task: Task<unknown>): void;
+  /** Counts a poll that used up its task's cooperative budget. */
+  budgetExhausted(): void;
   /** Reports an error thrown by a waker or a `drop()`; the executor goes on. */
   reportWakerError(e: unknown): void;
 }
 
-const STATE_MASK = 0x7f;
-const INDEX_SHIFT = 7;
+const STATE_MASK = 0xff;
+const INDEX_SHIFT = 8;
 /**
  * The most tasks one executor holds alive at once: the live-task index shares a small integer
- * with the state bits (16,777,215; at ~150 bytes each, far more than a default heap holds).
+ * with the state bits (8,388,607; at ~150 bytes each, more than a default heap holds).
  */
 export const MAX_LIVE_TASKS = (1 << (31 - INDEX_SHIFT)) - 1;
 
 export class Task<T> extends Waker implements JoinHandle<T> {
   /**
-   * The state bits (low 7) and, above them, 1 + the task's position in the executor's live-task
+   * The state bits (low 8) and, above them, 1 + the task's position in the executor's live-task
    * array (0 once finished). One small integer instead of two fields: 8 bytes less per task.
    */
   private word = 0;
   /** The waker of whoever awaits the handle. */
-  joiner: Waker | null = null;
+  private joiner: Waker | null = null;
 
   /**
    * The future while the task runs; once DONE, its output (or error). One field for both keeps the
-   * task small; the executor reads it as the future only while DONE is clear.
+   * task small; it is read as the future only while DONE is clear.
    */
-  inner: unknown;
+  private inner: unknown;
 
   constructor(
     readonly executor: TaskOwner,
@@ -103,12 +153,11 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     if (name !== undefined) executor.taskNames.set(this, name);
   }
 
-  /** The state bits (QUEUED, DONE, ...). */
-  get state(): number {
+  private get state(): number {
     return this.word & STATE_MASK;
   }
 
-  set state(bits: number) {
+  private set state(bits: number) {
     this.word = (this.word & ~STATE_MASK) | bits;
   }
 
@@ -144,11 +193,78 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     return (this.state & DONE) !== 0;
   }
 
+  /** True once the future threw. */
+  get failed(): boolean {
+    return (this.state & FAILED) !== 0;
+  }
+
+  /** True when the task failed and its error has reached nobody (see `OBSERVED`). */
+  get failureUnobserved(): boolean {
+    return (this.state & (FAILED | OBSERVED)) === FAILED;
+  }
+
+  /** The error the future threw, once it has failed (undefined before). */
+  get error(): unknown {
+    return (this.state & FAILED) !== 0 ? this.inner : undefined;
+  }
+
+  /** The error a failed task threw (or the output of one that succeeded); marks it observed. */
+  observe(): unknown {
+    this.state |= OBSERVED;
+    return this.inner;
+  }
+
   override wake(): void {
-    const s = this.state;
-    if ((s & (QUEUED | DONE)) !== 0) return;
-    this.state = s | QUEUED;
-    this.executor.schedule(this);
+    // The state bits are the word's low bits: set and test them in place (the hottest path).
+    const w = this.word;
+    if ((w & (QUEUED | DONE)) !== 0) return;
+    this.word = w | QUEUED;
+    // A task woken during its own poll is put back by the executor when `run` returns.
+    if ((w & RUNNING) === 0) this.executor.schedule(this);
+  }
+
+  override consumeBudget(): boolean {
+    // Only the task being polled spends: a waker kept and asked later stands for no poll.
+    if ((this.word & RUNNING) === 0) return true;
+    if (budget > 0) {
+      budget--;
+      return true;
+    }
+    if (budget === 0) {
+      budget = -1;
+      this.executor.budgetExhausted();
+    }
+    return false;
+  }
+
+  /**
+   * Polls the future once, for an executor that took the task off its ready queue, with a fresh
+   * budget. Returns {@link SKIPPED} (it had finished while queued), {@link WAITING},
+   * {@link YIELDED}, {@link FINISHED} or {@link THREW}.
+   */
+  run(): number {
+    const w = this.word;
+    if ((w & DONE) !== 0) return SKIPPED;
+    this.word = (w & ~QUEUED) | RUNNING;
+    budget = TASK_BUDGET;
+    let r: unknown;
+    try {
+      r = (this.inner as Future<unknown>).poll(this);
+    } catch (e) {
+      this.finish(FAILED, e);
+      return THREW;
+    }
+    if (r !== PENDING) {
+      this.finish(0, r);
+      return FINISHED;
+    }
+    const after = this.word;
+    if ((after & ABORTING) !== 0) {
+      this.cancel();
+      return FINISHED;
+    }
+    this.word = after & ~RUNNING;
+    return (after & QUEUED) !== 0 ? YIELDED : WAITING;
   }
 
   poll(waker: Waker): Poll<T> {
@@ -172,32 +288,34 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   abort(): void {
     const s = this.state;
     if ((s & DONE) !== 0) return;
-    if (this.executor.isPolling(this)) {
+    if ((s & RUNNING) !== 0) {
       this.state = s | ABORTING;
       return;
     }
     this.cancel();
   }
 
-  /** Drops the future and completes the task as cancelled. */
-  cancel(): void {
+  /**
+   * Drops the future and completes the task as cancelled; joiners get `reason` (by default a
+   * `CancelledError`; the executor passes its `DeadlockError` when it gives up on its tasks).
+   */
+  cancel(reason?: Error): void {
     const f = this.future;
-    const error = new CancelledError(`task #${this.id} (${this.name}) was cancelled`);
-    this.finish(CANCELLED, error);
-    if (f !== null) {
-      try {
-        dropFuture(f);
-      } catch (e) {
-        this.executor.reportWakerError(e);
-      }
+    if (f === null) return;
+    this.finish(CANCELLED, reason ?? new CancelledError(`task #${this.id} (${this.name}) was cancelled`));
+    try {
+      dropFuture(f);
+    } catch (e) {
+      this.executor.reportWakerError(e);
     }
   }
 
   /** Marks the task done with `bits` (0, FAILED or CANCELLED) and `value`, and wakes its joiner. */
-  finish(bits: number, value: unknown): void {
+  private finish(bits: number, value: unknown): void {
     // The failure report comes after the future is gone: keep its name.
     if (bits === FAILED && !this.executor.taskNames.has(this)) this.executor.taskNames.set(this, deriveName(this.future));
-    this.state = (this.state | DONE | bits) & ~(QUEUED | ABORTING);
+    const j = this.joiner;
+    this.state = (this.state | DONE | bits | (j !== null ? OBSERVED : 0)) & ~(QUEUED | RUNNING | ABORTING);
     this.inner = value;
     this.executor.taskFinished(this);
     if (taskFinish.hasSubscribers) {
@@ -208,7 +326,6 @@ export class Task<T> extends Waker implements JoinHandle<T> {
           : { executor: this.executor.name, id: this.id, name: this.name, outcome, error: value },
       );
     }
-    const j = this.joiner;
     if (j !== null) {
       this.joiner = null;
       j.wake();

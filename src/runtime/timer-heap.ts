@@ -12,9 +12,12 @@
  * is removed at once instead of lingering until its deadline: memory stays bounded by the timers
  * that are really pending.
  *
+ * Deadlines are on the heap's {@link Clock} (the executor's: real time, or a `VirtualClock`).
+ *
  * @module
  */
 import type { Waker } from "../future/waker.js";
+import type { Clock } from "./clock.js";
 
 /** One pending deadline. `index` is its place in its bucket, -1 once fired or removed. */
 export class TimerEntry {
@@ -43,11 +46,13 @@ class Bucket {
   ) {}
 }
 
-/** Pending timers by deadline (milliseconds on the `performance.now()` clock). */
+/** Pending timers by deadline (milliseconds on `clock`). */
 export class TimerHeap {
   private readonly heap: Bucket[] = [];
   private readonly byDeadline = new Map<number, Bucket>();
   private count = 0;
+
+  constructor(readonly clock: Clock) {}
 
   /** How many timers are pending. */
   get size(): number {
@@ -91,11 +96,12 @@ export class TimerHeap {
   }
 
   /**
-   * Removes every entry due at `now` and wakes it, earliest deadline first. Each bucket leaves the
-   * heap before its wakers run, so a waker that inserts a new timer sees a consistent structure.
-   * Returns how many fired.
+   * Removes every entry due by the clock's time and wakes it, earliest deadline first. Each bucket
+   * leaves the heap before its wakers run, so a waker that inserts a new timer sees a consistent
+   * structure. Returns how many fired.
    */
-  fire(now: number, onWakeError: (e: unknown) => void): number {
+  fire(onWakeError: (e: unknown) => void): number {
+    const now = this.clock.now();
     let n = 0;
     const heap = this.heap;
     while (heap.length > 0 && heap[0]!.deadline <= now) {

@@ -38,6 +38,8 @@
  * @module
  */
 import { threadId } from "node:worker_threads";
+import { RuntimeError } from "../errors.js";
+import { describeValue } from "./arguments.js";
 import "./one-copy.js";
 
 /** Executors that can exist at once in one process (all threads together). */
@@ -148,11 +150,25 @@ export function wakerRef(index: number, slot: number): number {
   return index * MAX_SLOTS + slot;
 }
 
+/** One past the largest waker ref. */
+const REF_LIMIT = MAX_EXECUTORS * MAX_SLOTS;
+
 /**
  * Wakes the waker named by `ref` from any thread: marks its slot notified and unparks its executor
- * if this wake is the one that made the inbox non-empty. Never blocks.
+ * if this wake is the one that made the inbox non-empty. Never blocks. A `ref` that is not one
+ * `exportWaker` could have given (NaN, a fraction, out of range) throws a `RuntimeError` instead of
+ * waking some other slot.
+ *
+ * @example
+ * ```ts
+ * // in a worker thread, with a ref the owning thread got from exportWaker(waker):
+ * wakeRef(shared[0]);
+ * ```
  */
 export function wakeRef(ref: number): void {
+  if ((ref | 0) !== ref || ref < 0 || ref >= REF_LIMIT) {
+    throw new RuntimeError(`wakeRef(ref): ${describeValue(ref)} is not a waker ref (an integer from exportWaker, 0..${REF_LIMIT - 1})`);
+  }
   const w = words();
   const index = (ref / MAX_SLOTS) | 0;
   let bit = ref - index * MAX_SLOTS;

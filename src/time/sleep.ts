@@ -1,10 +1,13 @@
 /**
  * `sleep(ms)`: a future that completes `ms` milliseconds after its first poll (at most about a
  * millisecond later: deadlines are rounded up to whole milliseconds). The deadline lives in the
- * polling executor's timer heap; the executor parks no longer than the earliest deadline.
+ * polling executor's timer heap, on that executor's clock (real time, or a `VirtualClock`); the
+ * executor parks no longer than the earliest deadline.
  *
  * @module
  */
+import { RuntimeError } from "../errors.js";
+import { describeValue } from "../runtime/arguments.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { requireExecutor } from "../runtime/executor.js";
 import { NoopWaker, type Waker } from "../future/waker.js";
@@ -32,18 +35,18 @@ class Sleep extends TimerEntry implements Future<void> {
         this.deadline = -Infinity;
         return undefined;
       }
-      const ex = requireExecutor("sleep()");
+      const timers = requireExecutor("sleep()").timers;
       // Deadlines fall on whole milliseconds of the clock, rounded up (never early), as tokio's
       // wheel and Node's timers do: sleeps that end within the same millisecond fire together,
       // after one park, instead of one park each.
-      this.deadline = Math.ceil(performance.now() + deadline);
+      this.deadline = Math.ceil(timers.clock.now() + deadline);
       this.waker = waker;
-      ex.timers.insert(this);
+      timers.insert(this);
       return PENDING;
     }
     // A fired entry has left the heap; an unfired one may be due already (a poll that came early
     // for another reason, or a late budget check).
-    if (this.index < 0 || deadline <= performance.now()) {
+    if (this.index < 0 || deadline <= this.bucket!.heap.clock.now()) {
       this.cancel();
       this.deadline = -Infinity;
       this.waker = NOBODY;
@@ -71,6 +74,15 @@ class Sleep extends TimerEntry implements Future<void> {
  * ```
  */
 export function sleep(ms: number): Future<void> {
-  if (typeof ms !== "number" || Number.isNaN(ms)) throw new TypeError(`sleep(ms): ms must be a number, got ${String(ms)}`);
+  checkDuration("sleep(ms)", ms);
   return new Sleep(ms);
+}
+
+/**
+ * Throws a clear error unless `ms` is a number of milliseconds (`Infinity` allowed: never; a
+ * negative duration counts as 0).
+ */
+export function checkDuration(what: string, ms: unknown): void {
+  if (typeof ms !== "number" || Number.isNaN(ms))
+    throw new RuntimeError(`${what}: ms must be a number of milliseconds, got ${describeValue(ms)}`);
 }

@@ -1,13 +1,15 @@
 /**
  * `timeout(future, ms)`: the future's output, or a `TimeoutError` (code `ETIMEDOUT`) if it takes
- * longer than `ms` from the first poll; on expiry the future is dropped (its `drop()` runs).
+ * longer than `ms` from the first poll, on the polling executor's clock; on expiry the future is
+ * dropped (its `drop()` runs).
  *
  * @module
  */
 import { TimeoutError } from "../errors.js";
+import { checkFuture } from "../runtime/arguments.js";
 import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import type { Waker } from "../future/waker.js";
-import { sleep } from "./sleep.js";
+import { checkDuration, sleep } from "./sleep.js";
 
 class Timeout<T> implements Future<T> {
   private readonly timer: Future<void>;
@@ -60,5 +62,7 @@ class Timeout<T> implements Future<T> {
  * ```
  */
 export function timeout<T>(future: Future<T>, ms: number): Future<T> {
+  checkFuture("timeout(future, ms)", future);
+  checkDuration("timeout(future, ms)", ms);
   return new Timeout(future, ms);
 }
