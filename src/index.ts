@@ -23,6 +23,7 @@ export { sleep } from "./time/sleep.js";
 export { timeout } from "./time/timeout.js";
 export { TcpStream } from "./net/tcp-stream.js";
 export { TcpListener } from "./net/tcp-listener.js";
+export { lookup, type LookupAddress, type LookupOptions } from "./net/dns/lookup.js";
 export { Http, type HttpGetOptions, type HttpRequestOptions } from "./http/http.js";
 export type { HttpResponse } from "./http/parse-response.js";
-export { IoError, TimeoutError, CancelledError, HttpParseError, DeadlockError, RuntimeError } from "./errors.js";
+export { IoError, TimeoutError, CancelledError, HttpParseError, DeadlockError, RuntimeError, DnsError } from "./errors.js";

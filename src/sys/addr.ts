@@ -43,6 +43,12 @@ export interface SocketAddress {
   readonly bytes: Uint8Array;
 }
 
+/** An IP address without a port: its version and its 4 or 16 bytes, in network order. */
+export interface IpAddress {
+  readonly family: IpFamily;
+  readonly bytes: Uint8Array;
+}
+
 /** A malformed address, a bad port, or a hostname that would need DNS. `code` is `"ERR_INVALID_ADDRESS"`. */
 export class InvalidAddressError extends Error {
   override readonly name = "InvalidAddressError";
@@ -116,7 +122,20 @@ export function decodeSockaddr(bytes: Uint8Array): SocketAddress {
 
 const LOOPBACK6 = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 
-function makeAddress(family: IpFamily, ip: Uint8Array, port: number): SocketAddress {
+/**
+ * `host` read as an IP literal (dotted quad, or IPv6 text without brackets or zone id), or null
+ * when it is not one (a hostname, or a malformed literal).
+ */
+export function parseIp(host: string): IpAddress | null {
+  const v4 = parseIpv4(host);
+  if (v4 !== null) return { family: 4, bytes: v4 };
+  if (!host.includes(":")) return null;
+  const v6 = parseIpv6(host);
+  return v6 === null ? null : { family: 6, bytes: v6 };
+}
+
+/** The {@link SocketAddress} of `ip` (4 or 16 bytes, network order) and `port`. */
+export function makeAddress(family: IpFamily, ip: Uint8Array, port: number): SocketAddress {
   const bytes = new Uint8Array(family === 4 ? SOCKADDR_IN_SIZE : SOCKADDR_IN6_SIZE);
   const af = family === 4 ? AF_INET : AF_INET6;
   bytes[LITTLE_ENDIAN ? 0 : 1] = af;
@@ -128,7 +147,13 @@ function makeAddress(family: IpFamily, ip: Uint8Array, port: number): SocketAddr
   return { family, ip: family === 4 ? ip.join(".") : formatIpv6(ip), port, bytes };
 }
 
-function splitHostPort(address: AddressInput): { host: string; port: number } {
+/**
+ * Splits what users write into host and port, checking both (brackets around an IPv6 host are
+ * removed); the host is not interpreted.
+ *
+ * @throws InvalidAddressError for a missing or bad port, a missing host, or unbracketed IPv6.
+ */
+export function splitHostPort(address: AddressInput): { host: string; port: number } {
   if (typeof address === "object" && address !== null) {
     const { host, port } = address;
     if (typeof host !== "string" || host === "") {
