@@ -8,12 +8,18 @@
  * text without zone id (`fe80::1%eth0`) is skipped, as are lines without a name.
  *
  * The file is read again when it changes (its inode, size, or modification or change time), so a
- * lookup costs one `stat` and a map look-up; glibc reads the whole file on every lookup.
+ * lookup costs one `stat` and a map look-up; glibc reads the whole file on every lookup. File
+ * times tick coarsely (a few ms), so two writes of the same size can leave the same times behind:
+ * a file changed less than `RACY_MS` before it was read is read again at every lookup until it
+ * is older (git's "racy" index entries, the same problem).
  *
  * @module
  */
 import { readFileSync, statSync } from "node:fs";
 import { parseIp, type IpAddress } from "./addr.js";
+
+/** A file changed this recently (ms) when read may change again without its times moving. */
+const RACY_MS = 1_000;
 
 /** Every name of hosts-file text, lower-cased, with its addresses in file order (no repeats). */
 export function parseHosts(text: string): Map<string, IpAddress[]> {
@@ -50,7 +56,8 @@ function sameIp(a: IpAddress, b: IpAddress): boolean {
  */
 export class HostsFile {
   private names = new Map<string, IpAddress[]>();
-  private version = "";
+  /** What the last read saw (inode, size, times), or null: read at the next lookup. */
+  private version: string | null = null;
 
   constructor(readonly path: string) {}
 
@@ -67,9 +74,10 @@ export class HostsFile {
     } catch {
       st = undefined; // a directory on the way that cannot be searched: as missing
     }
-    const version = st === undefined ? "" : `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const version = st === undefined ? "missing" : `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     if (version === this.version) return;
-    this.version = version;
+    const racy = st !== undefined && Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS;
+    this.version = racy ? null : version;
     let text = "";
     try {
       if (st !== undefined) text = readFileSync(this.path, "latin1");
