@@ -86,7 +86,7 @@ test("a string that cannot be a hostname is refused with a clear error, before a
   for (const bad of ["", "a b", "tab\there", "nul\0", "x".repeat(255), "bad..idna-\u{1F600}\u0000"]) {
     const e = failure(bad);
     assert.ok(e instanceof InvalidAddressError, `${JSON.stringify(bad)}: ${String(e)}`);
-    assert.equal((e).code, "ERR_INVALID_ADDRESS");
+    assert.equal(e.code, "ERR_INVALID_ADDRESS");
   }
   const e = failure("localhost", { family: 5 as 4 });
   assert.ok(e instanceof RangeError);

@@ -2,9 +2,9 @@
  * Socket addresses: parsing what users write (`"127.0.0.1:8080"`, `"[::1]:80"`, `{ host, port }`)
  * into the `sockaddr_in` / `sockaddr_in6` bytes the kernel takes, and decoding them back.
  *
- * There is no resolver: a host is an IPv4 literal, an IPv6 literal or `localhost`. Anything else is
- * refused with `ERR_INVALID_ADDRESS` rather than looked up, because a DNS lookup is blocking I/O
- * this runtime cannot do yet, and silently blocking an executor thread would be worse than an error.
+ * Parsing resolves nothing: a host is an IPv4 literal, an IPv6 literal or `localhost`. Anything
+ * else is refused with `ERR_INVALID_ADDRESS` rather than looked up here, because a lookup is I/O
+ * that would block the executor's thread; `lookup()` (`net/dns/`) resolves names without blocking.
  *
  * The sockaddr is built once, when the address is parsed, so `connect`/`bind` pass it straight to
  * the kernel with no per-call encoding.

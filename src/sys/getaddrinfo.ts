@@ -162,8 +162,8 @@ export interface GaiOutcome {
  * @example
  * ```ts
  * const req = new GaiRequest();
- * if (req.start(asciiBytes, 0) === 0) while (req.wait(50) === EAI.INPROGRESS) {}
- * const outcome = req.finish(64);
+ * if (req.start(new TextEncoder().encode("localhost"), 0) === 0) while (req.wait(50) === EAI.INPROGRESS) {}
+ * const { status, addresses } = req.finish(64);
  * ```
  */
 export class GaiRequest {
