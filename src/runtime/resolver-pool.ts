@@ -35,6 +35,7 @@ import type { Waker } from "../future/waker.js";
 import type { IpAddress } from "../sys/addr.js";
 import { dnsError, EAI } from "../sys/dns-error.js";
 import { eventfd, eventfdRead } from "../sys/eventfd.js";
+import { close } from "../sys/io.js";
 import { requireExecutor, type Executor } from "./executor.js";
 import { reactor, reactorMode } from "./init.js";
 import { Interest } from "./reactor.js";
@@ -60,6 +61,7 @@ class ResolverPool {
   peakBusy = 0;
   /** The eventfd resolver threads write after a wake (inline reactor only), or -1. */
   wakeFd = -1;
+  private wakeId = -1;
   private readonly threads: (Worker | undefined)[];
   private readonly failures: (Error | undefined)[];
   /** Lookups waiting for a slot, first come first served. */
@@ -133,13 +135,18 @@ class ResolverPool {
     return new RuntimeError(`the resolver thread failed: ${this.failures[slot]?.message ?? "unknown error"}`);
   }
 
-  /** Ends the idle threads (tests); refused while a job runs. */
+  /** Ends the idle threads and closes the wake eventfd (tests); refused while a job runs. */
   close(): void {
     for (let slot = 0; slot < this.size; slot++) {
       if (this.slots.state(slot) !== FREE) throw new RuntimeError("the resolver pool is busy");
     }
     for (const t of this.threads) void t?.terminate();
     this.threads.fill(undefined);
+    if (this.wakeFd >= 0) {
+      reactor().deregister({ fd: this.wakeFd }, this.wakeId);
+      close(this.wakeFd);
+      this.wakeFd = -1;
+    }
   }
 
   private exportQueueWaker(waker: Waker | null): void {
@@ -160,8 +167,10 @@ class ResolverPool {
     if (this.wakeFd >= 0 || reactorMode() !== "inline") return;
     const fd = eventfd();
     const r = reactor();
-    r.register({ fd }, Interest.READABLE, r.nextId());
+    const id = r.nextId();
+    r.register({ fd }, Interest.READABLE, id);
     this.wakeFd = fd;
+    this.wakeId = id;
     this.slots.setWakeFd(fd);
   }
 
@@ -308,7 +317,7 @@ export function resetResolverPool(options: ResolverPoolOptions = {}): void {
   poolOptions = { threads: options.threads ?? RESOLVER_THREADS, blocking: options.blocking ?? false };
 }
 
-/** @internal What this thread's pool did so far: threads started, most jobs at once. */
-export function resolverPoolStats(): { started: number; peakBusy: number } {
-  return { started: pool?.started ?? 0, peakBusy: pool?.peakBusy ?? 0 };
+/** @internal What this thread's pool did so far (threads started, most jobs at once) and its wake eventfd (-1: none). */
+export function resolverPoolStats(): { started: number; peakBusy: number; wakeFd: number } {
+  return { started: pool?.started ?? 0, peakBusy: pool?.peakBusy ?? 0, wakeFd: pool?.wakeFd ?? -1 };
 }

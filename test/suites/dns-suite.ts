@@ -10,7 +10,7 @@ import { spawn as spawnChild } from "node:child_process";
 import { coroutine, wait, spawn, joinAll, sleep, lookup, DnsError, type Executor } from "../../src/index.js";
 import { resetResolverPool, resolveInPool, resolverPoolStats } from "../../src/runtime/resolver-pool.js";
 import type { IpAddress } from "../../src/sys/index.js";
-import { openFdCount } from "../util/fds.js";
+import { isOpen, openFdCount } from "../util/fds.js";
 import { runModule } from "../util/run-child.js";
 import { StalledResolver } from "../util/dns-stall.js";
 
@@ -85,7 +85,12 @@ export function dnsSuite(executor: () => Executor, mode: "thread" | "inline"): v
     const stats = resolverPoolStats();
     assert.equal(stats.started, 3, "no more threads than the pool's size");
     assert.equal(stats.peakBusy, 3, "the lookups did run side by side, three at a time");
+    // The inline reactor's pool has a wake eventfd in the epoll set; closing the pool closes it.
+    const { wakeFd } = stats;
+    assert.equal(wakeFd >= 0, mode === "inline");
+    if (wakeFd >= 0) assert.ok(isOpen(wakeFd));
     resetResolverPool();
+    if (wakeFd >= 0) assert.ok(!isOpen(wakeFd), "closing the pool closed its wake eventfd");
   });
 
   test(`${mode}: lookups from several tasks interleave with other work on the executor`, () => {
