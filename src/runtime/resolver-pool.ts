@@ -17,8 +17,10 @@
  * - The threads never keep the process alive (unref'd), and a process exits at most one wait
  *   slice after it would have without them, even with a lookup that never returns.
  * - A resolver thread that dies fails the lookup it ran with a `RuntimeError`; the next job on its
- *   slot starts a new one. That news travels by Node's events, so a lookup awaited under
- *   `blockOn` learns it only once the thread's event loop runs again (wrap it in `timeout`).
+ *   slot starts a new one. A thread that cannot start (out of fds, threads or memory) is given up
+ *   on after `THREAD_START_TIMEOUT_MS`, also under `blockOn`. A death after the start travels by
+ *   Node's events only, so a lookup awaited under `blockOn` learns it once the event loop runs
+ *   again (wrap it in `timeout`).
  *
  * Implementation notes: the lookup stores its waker in the slot, then re-reads the state; the
  * thread writes the state, then reads the waker (the order `thread-outcome.ts` uses). A lookup
@@ -39,11 +41,15 @@ import { close } from "../sys/io.js";
 import { requireExecutor, type Executor } from "./executor.js";
 import { reactor, reactorMode } from "./init.js";
 import { Interest } from "./reactor.js";
+import { TimerEntry } from "./timer-heap.js";
 import { ABANDONED, BUSY, DONE, FREE, ResolverSlots, THREAD_FAILED, type ResolverJob } from "./resolver-slots.js";
 import { wakeHubBuffer, wakeRef } from "./wake-hub.js";
 
 /** Resolver threads one thread's pool starts at most: lookups in flight at once, per thread. */
 export const RESOLVER_THREADS = 4;
+
+/** How long (ms) a lookup waits for a new resolver thread to start before it fails. */
+export const THREAD_START_TIMEOUT_MS = 10_000;
 
 /** @internal How a pool is built (tests change it with {@link resetResolverPool}). */
 export interface ResolverPoolOptions {
@@ -51,6 +57,8 @@ export interface ResolverPoolOptions {
   threads?: number;
   /** Use the blocking getaddrinfo even where getaddrinfo_a exists (what musl gets). */
   blocking?: boolean;
+  /** Default {@link THREAD_START_TIMEOUT_MS}. */
+  startTimeoutMs?: number;
 }
 
 class ResolverPool {
@@ -72,6 +80,7 @@ class ResolverPool {
   constructor(
     readonly size: number,
     private readonly blocking: boolean,
+    readonly startTimeoutMs: number,
   ) {
     this.slots = ResolverSlots.create(size);
     this.threads = new Array<Worker | undefined>(size).fill(undefined);
@@ -90,14 +99,24 @@ class ResolverPool {
     return -1;
   }
 
-  /** Hands `job` to the thread of `slot` (claimed), starting the thread if it has none. */
+  /**
+   * Hands `job` to the thread of `slot` (claimed), starting the thread if it has none. If that
+   * fails (no fd for the wake eventfd, no thread to be had), the slot is free again and the error
+   * is thrown.
+   */
   submit(slot: number, job: ResolverJob): void {
-    this.openWakeFd();
+    try {
+      this.openWakeFd();
+      const thread = this.threads[slot] ?? this.startThread(slot);
+      thread.postMessage(job);
+    } catch (e) {
+      this.slots.setState(slot, FREE);
+      this.slotFreed();
+      throw e;
+    }
     let busy = 0;
     for (let i = 0; i < this.size; i++) if (this.slots.state(i) !== FREE) busy++;
     if (busy > this.peakBusy) this.peakBusy = busy;
-    const thread = this.threads[slot] ?? this.startThread(slot);
-    thread.postMessage(job);
   }
 
   /** Queues `lookup` until a slot frees up; `waker` is what to wake then. */
@@ -133,6 +152,20 @@ class ResolverPool {
   /** The error a lookup on `slot` throws when that slot's thread died. */
   threadError(slot: number): RuntimeError {
     return new RuntimeError(`the resolver thread failed: ${this.failures[slot]?.message ?? "unknown error"}`);
+  }
+
+  /**
+   * The thread of `slot` has not started in time: if it still has not, it never will be used (it
+   * ends by itself should it start after all), and true is returned; the next job on the slot
+   * starts a new one.
+   */
+  giveUpStart(slot: number): boolean {
+    if (!this.slots.settleStart(slot, -1)) return false;
+    const worker = this.threads[slot];
+    this.threads[slot] = undefined;
+    void worker?.terminate();
+    this.failures[slot] = new Error(`it did not start within ${this.startTimeoutMs} ms`);
+    return true;
   }
 
   /** Ends the idle threads and closes the wake eventfd (tests); refused while a job runs. */
@@ -175,6 +208,7 @@ class ResolverPool {
   }
 
   private startThread(slot: number): Worker {
+    this.slots.resetStart(slot);
     const worker = new Worker(new URL("./resolver-thread.js", import.meta.url), {
       name: `resolver-${slot}`,
       workerData: { hub: wakeHubBuffer(), slots: this.slots.buffer, slot, blocking: this.blocking },
@@ -217,6 +251,8 @@ class PoolLookup implements Future<IpAddress[]> {
   private slot = -1;
   private exporter: Executor | null = null;
   private stored: Waker | null = null;
+  /** While the slot's thread has not started: the deadline for it to. */
+  private startTimer: TimerEntry | null = null;
   private done = false;
 
   constructor(
@@ -235,19 +271,45 @@ class PoolLookup implements Future<IpAddress[]> {
         pool.wait(this, waker);
         return PENDING;
       }
-      this.slot = slot;
       pool.submit(slot, this.job);
+      this.slot = slot;
     }
     if (pool.slots.state(this.slot) !== DONE) {
       this.storeWaker(waker);
-      if (pool.slots.state(this.slot) !== DONE) return PENDING;
+      if (pool.slots.state(this.slot) !== DONE) {
+        if (pool.slots.started(this.slot) === 0) {
+          this.awaitStart(waker);
+        } else if (this.startTimer !== null) {
+          this.startTimer.cancel();
+          this.startTimer = null;
+        }
+        return PENDING;
+      }
     }
     return this.finish();
+  }
+
+  /** Arms (or re-arms with this waker) the start deadline; past it, gives up on the thread. */
+  private awaitStart(waker: Waker): void {
+    const timer = this.startTimer;
+    if (timer === null) {
+      const entry = new TimerEntry(Math.ceil(performance.now() + this.pool.startTimeoutMs), waker);
+      requireExecutor("lookup()").timers.insert(entry);
+      this.startTimer = entry;
+      return;
+    }
+    timer.waker = waker;
+    if (timer.deadline > performance.now() || !this.pool.giveUpStart(this.slot)) return;
+    // Nobody will run the job: the lookup fails with the thread's error, as if it had died.
+    this.pool.slots.writeOutcome(this.slot, { status: THREAD_FAILED, errno: 0, addresses: [] });
+    this.pool.slots.setState(this.slot, DONE);
+    waker.wake();
   }
 
   drop(): void {
     if (this.done) return;
     this.done = true;
+    this.startTimer?.cancel();
     const pool = this.pool;
     pool.leave(this);
     const slot = this.slot;
@@ -264,6 +326,7 @@ class PoolLookup implements Future<IpAddress[]> {
     const pool = this.pool;
     const slot = this.slot;
     const outcome = pool.slots.readOutcome(slot);
+    this.startTimer?.cancel();
     this.releaseWaker(slot);
     pool.slots.setState(slot, FREE);
     this.slot = -1;
@@ -295,7 +358,7 @@ class PoolLookup implements Future<IpAddress[]> {
 }
 
 let pool: ResolverPool | null = null;
-let poolOptions: Required<ResolverPoolOptions> = { threads: RESOLVER_THREADS, blocking: false };
+let poolOptions: Required<ResolverPoolOptions> = { threads: RESOLVER_THREADS, blocking: false, startTimeoutMs: THREAD_START_TIMEOUT_MS };
 
 /**
  * Looks `name` (ASCII) up on this thread's resolver pool, for addresses of `family` (0 = both), in
@@ -304,7 +367,7 @@ let poolOptions: Required<ResolverPoolOptions> = { threads: RESOLVER_THREADS, bl
  * @throws DnsError (`ENOTFOUND`, `EAI_AGAIN`, ...) from the returned future.
  */
 export function resolveInPool(name: string, family: 0 | 4 | 6, hostname: string = name): Future<IpAddress[]> {
-  pool ??= new ResolverPool(poolOptions.threads, poolOptions.blocking);
+  pool ??= new ResolverPool(poolOptions.threads, poolOptions.blocking, poolOptions.startTimeoutMs);
   return new PoolLookup(pool, { name, family }, hostname);
 }
 
@@ -314,7 +377,11 @@ export function resolveInPool(name: string, family: 0 | 4 | 6, hostname: string 
 export function resetResolverPool(options: ResolverPoolOptions = {}): void {
   pool?.close();
   pool = null;
-  poolOptions = { threads: options.threads ?? RESOLVER_THREADS, blocking: options.blocking ?? false };
+  poolOptions = {
+    threads: options.threads ?? RESOLVER_THREADS,
+    blocking: options.blocking ?? false,
+    startTimeoutMs: options.startTimeoutMs ?? THREAD_START_TIMEOUT_MS,
+  };
 }
 
 /** @internal What this thread's pool did so far (threads started, most jobs at once) and its wake eventfd (-1: none). */

@@ -16,12 +16,18 @@
  * | --------- | ----------------------------------------------------------------- | ------- |
  * | `STATE`   | pool: FREE→BUSY, BUSY→ABANDONED, DONE→FREE; thread: BUSY→DONE, ABANDONED→FREE | see below |
  * | `WAKER`   | the pool's thread                                                 | waker ref + 1 of the lookup, 0 none |
+ * | `STARTED` | pool: 0 when it starts a thread, -1 if it gives up on it; thread: 0→1 as it starts | see below |
  * | `STATUS`, `ERRNO`, `COUNT`, addresses | the resolver thread, before `STATE` becomes DONE | the outcome |
  *
  * States: FREE (no job), BUSY (a job runs), DONE (its outcome is in the slot), ABANDONED (the
  * lookup was dropped while the job ran: the thread frees the slot when it is done with it).
  * Every transition out of BUSY is a compare-and-swap, so a drop and a finish that race agree on
  * who frees the slot.
+ *
+ * A thread that cannot start (no fds or memory for its event loop) says so only through Node's
+ * events, which `blockOn` never lets run; so the thread marks `STARTED` as it starts, and a
+ * lookup whose thread has not started in time gives up on it. Both are compare-and-swaps from 0:
+ * a thread that starts too late finds -1 and ends without touching the slot.
  *
  * Wake-up protocol (thread-outcome's): the lookup stores its waker, then re-reads `STATE`; the
  * thread writes `STATE`, then reads `WAKER`. Whichever comes second sees the other.
@@ -49,7 +55,8 @@ const WAKER = 1;
 const STATUS = 2;
 const ERRNO = 3;
 const COUNT = 4;
-const FAMILIES = 5;
+const STARTED = 5;
+const FAMILIES = 6;
 const BYTES = FAMILIES + MAX_ADDRESSES; // 16 bytes (4 words) per address
 const SLOT_WORDS = BYTES + MAX_ADDRESSES * 4;
 
@@ -101,6 +108,21 @@ export class ResolverSlots {
 
   waker(slot: number): number {
     return Atomics.load(this.words, HEADER + slot * SLOT_WORDS + WAKER);
+  }
+
+  /** 0 before the slot's thread started, 1 once it did, -1 once the pool gave up on it. */
+  started(slot: number): number {
+    return Atomics.load(this.words, HEADER + slot * SLOT_WORDS + STARTED);
+  }
+
+  /** Sets `STARTED` of `slot` to `to` if it is still 0; true if it was. */
+  settleStart(slot: number, to: 1 | -1): boolean {
+    return Atomics.compareExchange(this.words, HEADER + slot * SLOT_WORDS + STARTED, 0, to) === 0;
+  }
+
+  /** A new thread is starting on `slot`. */
+  resetStart(slot: number): void {
+    Atomics.store(this.words, HEADER + slot * SLOT_WORDS + STARTED, 0);
   }
 
   /** Swaps the queue's waker word (ref + 1, 0 = none); returns the previous one. */

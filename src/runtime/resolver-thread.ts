@@ -40,6 +40,8 @@ const slots = new ResolverSlots(data.slots);
 const slot = data.slot;
 const blocking = data.blocking || !hasGetaddrinfoA();
 const encoder = new TextEncoder();
+// Too late: the lookup that started this thread gave up on it, and the slot may serve another.
+if (!slots.settleStart(slot, 1)) process.exit(0);
 
 /** The request memory for the next job (reused from job to job). */
 let request: GaiRequest | null = null;

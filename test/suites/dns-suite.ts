@@ -93,6 +93,34 @@ export function dnsSuite(executor: () => Executor, mode: "thread" | "inline"): v
     if (wakeFd >= 0) assert.ok(!isOpen(wakeFd), "closing the pool closed its wake eventfd");
   });
 
+  test(`${mode}: a lookup that cannot start (out of fds) fails with EMFILE and leaves its thread's slot free`, async () => {
+    const r = await runModule(
+      `
+      import { openSync, closeSync } from "node:fs";
+      import { init } from "${srcIndex}";
+      import { resetResolverPool, resolveInPool } from "${srcPool}";
+      const ex = ${init};
+      resetResolverPool({ threads: 1, startTimeoutMs: 1000 });
+      const held = [];
+      try { for (;;) held.push(openSync("/dev/null", "r")); } catch (e) { if (e.code !== "EMFILE") throw e; }
+      let first;
+      try { ex.blockOn(resolveInPool("localhost", 4)); first = "resolved"; } catch (e) { first = e.code + ": " + e.message; }
+      for (const fd of held) closeSync(fd);
+      const second = ex.blockOn(resolveInPool("localhost", 4))[0].bytes.join(".");
+      console.log(JSON.stringify({ first, second }));
+      `,
+      { shell: "ulimit -n 256", timeoutMs: 20_000 },
+    );
+    assert.equal(r.timedOut, false, "the second lookup did not hang on a slot left busy");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { first: string; second: string };
+    // The inline reactor needs an eventfd first; with the reactor thread, the resolver thread
+    // cannot start (its event loop needs fds) and the lookup gives up on it, under blockOn too.
+    if (mode === "inline") assert.match(out.first, /^EMFILE: /);
+    else assert.equal(out.first, "ERR_RUNTIME: the resolver thread failed: it did not start within 1000 ms");
+    assert.equal(out.second, "127.0.0.1");
+  });
+
   test(`${mode}: lookups from several tasks interleave with other work on the executor`, () => {
     const order: string[] = [];
     executor().blockOn(
