@@ -3,7 +3,7 @@
 // and resolving and compiling ~55 small ES modules costs a worker ~23 ms of CPU on this machine
 // against ~4 ms for a few bundled files (W6 starts 11 such threads on one core).
 //
-// The entries are the package's main module and the two worker entries it starts by URL
+// The entries are the package's main module and the worker entries it starts by URL
 // (`new URL("./thread-entry.js", import.meta.url)`), all written flat into one directory with
 // code splitting, so a thread's entry and the user's module it imports share one copy of the
 // runtime's state. esbuild-wasm, not esbuild: koffi stays the only native dependency.
@@ -15,7 +15,7 @@ const out = new URL("../dist/bundle/", import.meta.url).pathname;
 
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: ["index.js", "runtime/thread-entry.js", "runtime/reactor-thread.js"].map((f) => src + f),
+  entryPoints: ["index.js", "runtime/thread-entry.js", "runtime/reactor-thread.js", "runtime/resolver-thread.js"].map((f) => src + f),
   outdir: out,
   entryNames: "[name]",
   chunkNames: "[name]-[hash]",

@@ -16,7 +16,7 @@
  * ```
  */
 export class IoError extends Error {
-  override readonly name = "IoError";
+  override readonly name: string = "IoError";
   readonly code: string;
   readonly errno: number;
   readonly syscall: string;
@@ -25,6 +25,32 @@ export class IoError extends Error {
     this.code = code;
     this.errno = errno;
     this.syscall = syscall;
+  }
+}
+
+/**
+ * A hostname that did not resolve. `code` uses Node's names: `"ENOTFOUND"` (no such name, or no
+ * address of the family asked for), `"EAI_AGAIN"` (the name server did not answer: try again
+ * later), `"EAI_FAIL"`, `"EAI_MEMORY"`, ...; `syscall` is `"getaddrinfo"` and `hostname` the name
+ * looked up.
+ *
+ * `errno` is what `code` stands for: for the `EAI_*` results, the magnitude of glibc's `EAI_`
+ * constant (`ENOTFOUND`: 2 for `EAI_NONAME`, 5 for `EAI_NODATA`; `EAI_AGAIN`: 3; `EAI_FAIL`: 4;
+ * `EAI_MEMORY`: 10; `EAI_SYSTEM`: 11). When the resolver failed with a system error it knows,
+ * `code` is that errno's name and `errno` its number, as on any `IoError`.
+ *
+ * @example
+ * ```ts
+ * try { yield* wait(lookup("no-such-host.invalid")); }
+ * catch (e) { if (e instanceof DnsError && e.code === "ENOTFOUND") console.log("no such host:", e.hostname); }
+ * ```
+ */
+export class DnsError extends IoError {
+  override readonly name: string = "DnsError";
+  readonly hostname: string;
+  constructor(code: string, errno: number, hostname: string) {
+    super(code, errno, "getaddrinfo", `getaddrinfo ${code} ${hostname}`);
+    this.hostname = hostname;
   }
 }
 

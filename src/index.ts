@@ -27,6 +27,7 @@ export { TcpStream } from "./net/tcp-stream.js";
 export { TcpListener } from "./net/tcp-listener.js";
 export { TlsStream } from "./tls/tls-stream.js";
 export type { TlsConnectOptions } from "./tls/options.js";
+export { lookup, type LookupAddress, type LookupOptions } from "./net/dns/lookup.js";
 export { Http, type HttpGetOptions, type HttpRequestOptions } from "./http/http.js";
 export type { HttpResponse } from "./http/parse-response.js";
-export { IoError, TimeoutError, CancelledError, HttpParseError, DeadlockError, RuntimeError, TlsError } from "./errors.js";
+export { IoError, TimeoutError, CancelledError, HttpParseError, DeadlockError, RuntimeError, TlsError, DnsError } from "./errors.js";

@@ -2,9 +2,9 @@
  * Socket addresses: parsing what users write (`"127.0.0.1:8080"`, `"[::1]:80"`, `{ host, port }`)
  * into the `sockaddr_in` / `sockaddr_in6` bytes the kernel takes, and decoding them back.
  *
- * There is no resolver: a host is an IPv4 literal, an IPv6 literal or `localhost`. Anything else is
- * refused with `ERR_INVALID_ADDRESS` rather than looked up, because a DNS lookup is blocking I/O
- * this runtime cannot do yet, and silently blocking an executor thread would be worse than an error.
+ * Parsing resolves nothing: a host is an IPv4 literal, an IPv6 literal or `localhost`. Anything
+ * else is refused with `ERR_INVALID_ADDRESS` rather than looked up here, because a lookup is I/O
+ * that would block the executor's thread; `lookup()` (`net/dns/`) resolves names without blocking.
  *
  * The sockaddr is built once, when the address is parsed, so `connect`/`bind` pass it straight to
  * the kernel with no per-call encoding.
@@ -40,6 +40,12 @@ export interface SocketAddress {
    * The encoded `struct sockaddr_in` (16 bytes) or `struct sockaddr_in6` (28 bytes), port in
    * network byte order: what `connect` and `bind` hand to the kernel, as is.
    */
+  readonly bytes: Uint8Array;
+}
+
+/** An IP address without a port: its version and its 4 or 16 bytes, in network order. */
+export interface IpAddress {
+  readonly family: IpFamily;
   readonly bytes: Uint8Array;
 }
 
@@ -116,7 +122,20 @@ export function decodeSockaddr(bytes: Uint8Array): SocketAddress {
 
 const LOOPBACK6 = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 
-function makeAddress(family: IpFamily, ip: Uint8Array, port: number): SocketAddress {
+/**
+ * `host` read as an IP literal (dotted quad, or IPv6 text without brackets or zone id), or null
+ * when it is not one (a hostname, or a malformed literal).
+ */
+export function parseIp(host: string): IpAddress | null {
+  const v4 = parseIpv4(host);
+  if (v4 !== null) return { family: 4, bytes: v4 };
+  if (!host.includes(":")) return null;
+  const v6 = parseIpv6(host);
+  return v6 === null ? null : { family: 6, bytes: v6 };
+}
+
+/** The {@link SocketAddress} of `ip` (4 or 16 bytes, network order) and `port`. */
+export function makeAddress(family: IpFamily, ip: Uint8Array, port: number): SocketAddress {
   const bytes = new Uint8Array(family === 4 ? SOCKADDR_IN_SIZE : SOCKADDR_IN6_SIZE);
   const af = family === 4 ? AF_INET : AF_INET6;
   bytes[LITTLE_ENDIAN ? 0 : 1] = af;
@@ -128,7 +147,13 @@ function makeAddress(family: IpFamily, ip: Uint8Array, port: number): SocketAddr
   return { family, ip: family === 4 ? ip.join(".") : formatIpv6(ip), port, bytes };
 }
 
-function splitHostPort(address: AddressInput): { host: string; port: number } {
+/**
+ * Splits what users write into host and port, checking both (brackets around an IPv6 host are
+ * removed); the host is not interpreted.
+ *
+ * @throws InvalidAddressError for a missing or bad port, a missing host, or unbracketed IPv6.
+ */
+export function splitHostPort(address: AddressInput): { host: string; port: number } {
   if (typeof address === "object" && address !== null) {
     const { host, port } = address;
     if (typeof host !== "string" || host === "") {

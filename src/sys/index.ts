@@ -21,8 +21,21 @@
  */
 export { ERRNO, errnoName, throwIoError } from "./errno.js";
 export type { ErrnoName } from "./errno.js";
-export { AF_INET, AF_INET6, decodeSockaddr, formatAddress, InvalidAddressError, parseAddress, parseAddresses } from "./addr.js";
-export type { AddressInput, IpFamily, SocketAddress } from "./addr.js";
+export {
+  AF_INET,
+  AF_INET6,
+  decodeSockaddr,
+  formatAddress,
+  InvalidAddressError,
+  makeAddress,
+  parseAddress,
+  parseAddresses,
+  parseIp,
+  splitHostPort,
+} from "./addr.js";
+export type { AddressInput, IpAddress, IpFamily, SocketAddress } from "./addr.js";
+export { dnsError, EAI } from "./dns-error.js";
+export { HostsFile, parseHosts } from "./hosts.js";
 export {
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,

@@ -1,7 +1,8 @@
 /**
  * The C library, loaded once per thread through koffi, and the raw functions this layer calls.
  *
- * This is the only module in the project that imports `koffi`. Everything here is raw: it returns
+ * With `getaddrinfo.ts` (the resolver's calls, loaded only by the resolver's threads), the only
+ * module in the project that imports `koffi`. Everything here is raw: it returns
  * what libc returns (`-1` on failure, errno left for {@link errno}). The wrappers in `epoll.ts`, `socket.ts`, `io.ts` and
  * `eventfd.ts` give these their contract (EINTR retried, EAGAIN reported as a sentinel, other
  * errnos thrown as `IoError`); call those, not these.
