@@ -13,6 +13,7 @@ import {
   spawn,
   toPromise,
   wait,
+  yieldNow,
 } from "reactor-executor";
 import { Trigger } from "./util/futures.js";
 import { CountingWaker } from "./util/wakers.js";
@@ -55,7 +56,7 @@ test("a dropped fromAbortSignal removes its listener: a long-lived signal collec
   const ac = new AbortController();
   new Executor().blockOn(
     coroutine(function* () {
-      for (let i = 0; i < 100; i++) yield* wait(select<unknown>([sleep(0), fromAbortSignal(ac.signal)]));
+      for (let i = 0; i < 100; i++) yield* wait(select<unknown>([yieldNow(), fromAbortSignal(ac.signal)]));
     }),
   );
   assert.equal(getEventListeners(ac.signal, "abort").length, 0);
