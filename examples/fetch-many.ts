@@ -50,5 +50,7 @@ const ms = performance.now() - t0;
 
 const ok = bodies.filter((body, i) => body === pages[i]!.want).length;
 console.log(`first: ${bodies[0]}, last: ${bodies[bodies.length - 1]}`);
-console.log(`${ok} of ${pages.length} ok, ${LIMIT} at a time (max in flight ${maxInFlight}), ${retries} retries, ${(ms / 1000).toFixed(2)} s`);
+console.log(
+  `${ok} of ${pages.length} ok, ${LIMIT} at a time (max in flight ${maxInFlight}), ${retries} retries, ${(ms / 1000).toFixed(2)} s`,
+);
 if (ok !== pages.length) process.exitCode = 1;

@@ -81,7 +81,10 @@ test("abortable is cancellation-safe: once aborted, the inner recv is not polled
   assert.equal(f.poll(w), PENDING);
   tx.trySend(5);
   ac.abort();
-  assert.throws(() => f.poll(w), (e: unknown) => (e as Error).name === "AbortError");
+  assert.throws(
+    () => f.poll(w),
+    (e: unknown) => (e as Error).name === "AbortError",
+  );
   assert.equal(rx.tryRecv(), 5, "the value is still in the channel");
 });
 

@@ -144,7 +144,7 @@ test("cancel-safety under an executor: recv raced against a timer in a loop lose
           continue;
         }
         if (r.value === undefined) break;
-        got.push(r.value as number);
+        got.push(r.value);
       }
     }),
   );

@@ -1,18 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  CancelledError,
-  DeadlockError,
-  Executor,
-  JoinSet,
-  PENDING,
-  coroutine,
-  map,
-  sleep,
-  spawn,
-  wait,
-  type Future,
-} from "reactor-executor";
+import { CancelledError, DeadlockError, Executor, JoinSet, PENDING, coroutine, map, sleep, spawn, wait } from "reactor-executor";
 import { Failing, Trigger } from "./util/futures.js";
 import { CountingWaker } from "./util/wakers.js";
 import { runModule } from "./util/run-child.js";
@@ -96,7 +84,10 @@ test("one AbortHandle aborts one task", () => {
   const out = new Executor().blockOn(
     coroutine(function* () {
       const set = new JoinSet<string>();
-      const slow = set.spawn(map(sleep(10_000), () => "slow"), { name: "slow" });
+      const slow = set.spawn(
+        map(sleep(10_000), () => "slow"),
+        { name: "slow" },
+      );
       set.spawn(map(sleep(5), () => "fast"));
       assert.equal(slow.name, "slow");
       assert.equal(typeof slow.id, "number");
@@ -166,7 +157,7 @@ test("joinNext on tasks that can never finish is reported as a deadlock", () => 
       new Executor().blockOn(
         coroutine(function* () {
           const set = new JoinSet<void>();
-          set.spawn(new Trigger<void>(undefined) as Future<void>);
+          set.spawn(new Trigger<void>(undefined));
           yield* wait(set.joinNext());
         }),
       ),

@@ -1,6 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DeadlockError, Executor, Mutex, MutexGuard, PENDING, RuntimeError, coroutine, sleep, spawn, wait, yieldNow } from "reactor-executor";
+import {
+  DeadlockError,
+  Executor,
+  Mutex,
+  MutexGuard,
+  PENDING,
+  RuntimeError,
+  coroutine,
+  sleep,
+  spawn,
+  wait,
+  yieldNow,
+} from "reactor-executor";
 import { CountingWaker } from "./util/wakers.js";
 
 function guardOf<T>(g: unknown): MutexGuard<T> {

@@ -119,9 +119,7 @@ class Core<T> {
 
   /** A value came out: its room goes to the next sender. */
   took(): void {
-    const room = this.room;
-    room.permits++;
-    if (room.waiters.length > 0) room.assign();
+    this.room.giveBack(1);
   }
 
   senderClosed(): void {
@@ -142,11 +140,13 @@ function checkValue(value: unknown): void {
 }
 
 class Send<T> extends Acquire<void> {
-  constructor(
-    private readonly core: Core<T>,
-    private readonly value: T,
-  ) {
+  declare private readonly core: Core<T>;
+  declare private readonly value: T;
+
+  constructor(core: Core<T>, value: T) {
     super(core.room, 1);
+    this.core = core;
+    this.value = value;
   }
   protected acquired(): void {
     this.core.put(this.value);
@@ -157,9 +157,14 @@ class Send<T> extends Acquire<void> {
 }
 
 class Recv<T> extends Take<T, T | undefined> {
-  protected readonly what = "Receiver.recv()";
-  constructor(private readonly core: Core<T>) {
+  declare private readonly core: Core<T>;
+
+  constructor(core: Core<T>) {
     super(core.queue);
+    this.core = core;
+  }
+  protected what(): string {
+    return "Receiver.recv()";
   }
   protected taken(item: T): T | undefined {
     this.core.took();

@@ -31,10 +31,13 @@ const DONE = 4;
 /** A future taking one item from an {@link ItemQueue}; subclasses say what it completes with. */
 export abstract class Take<T, R> extends Waiter implements Future<R> {
   /** @internal */
-  state = INIT;
+  declare state: number;
+  declare protected readonly queue: ItemQueue<T>;
 
-  constructor(protected readonly queue: ItemQueue<T>) {
+  constructor(queue: ItemQueue<T>) {
     super();
+    this.state = INIT;
+    this.queue = queue;
   }
 
   /** The output for a taken item. */
@@ -42,7 +45,7 @@ export abstract class Take<T, R> extends Waiter implements Future<R> {
   /** The output when the queue has ended and holds nothing for this taker. */
   protected abstract ended(): R;
   /** Named in the error when polled after it finished. */
-  protected abstract readonly what: string;
+  protected abstract what(): string;
 
   poll(waker: Waker): Poll<R> {
     const q = this.queue;
@@ -72,7 +75,7 @@ export abstract class Take<T, R> extends Waiter implements Future<R> {
         q.reserved--;
         return this.taken(q.items.shift());
       default:
-        return pollAfterReady(this.what);
+        return pollAfterReady(this.what());
     }
   }
 

@@ -78,7 +78,9 @@ class Entry<T> extends Waker implements AbortHandle {
 }
 
 class JoinNext<T> extends Take<Entry<T>, T | undefined> {
-  protected readonly what = "JoinSet.joinNext()";
+  protected what(): string {
+    return "JoinSet.joinNext()";
+  }
   // The outcome is taken from the handle only here, when someone joins it: a failure never
   // joined stays unobserved, and its executor reports it.
   protected taken(e: Entry<T>): T {

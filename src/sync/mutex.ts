@@ -19,8 +19,11 @@ import type { Future } from "../future/future.js";
 import { Acquire, Semaphore } from "./semaphore.js";
 
 class Lock<T> extends Acquire<MutexGuard<T>> {
-  constructor(private readonly mutex: Mutex<T>) {
+  declare private readonly mutex: Mutex<T>;
+
+  constructor(mutex: Mutex<T>) {
     super(mutex.semaphore, 1);
+    this.mutex = mutex;
   }
   protected acquired(): MutexGuard<T> {
     return new MutexGuard(this.mutex);
@@ -38,7 +41,7 @@ class Lock<T> extends Acquire<MutexGuard<T>> {
  * ```
  */
 export class MutexGuard<T> implements Disposable {
-  private mutex: Mutex<T> | null;
+  declare private mutex: Mutex<T> | null;
 
   constructor(mutex: Mutex<T>) {
     this.mutex = mutex;
@@ -63,7 +66,7 @@ export class MutexGuard<T> implements Disposable {
     const m = this.mutex;
     if (m === null) return;
     this.mutex = null;
-    m.semaphore.addPermits(1);
+    m.semaphore.giveBack(1);
   }
 
   /** `using` calls this: {@link unlock}. */

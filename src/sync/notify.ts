@@ -24,12 +24,15 @@ const NOTIFIED_ALL = 3;
 const DONE = 4;
 
 class Notified extends Waiter implements Future<void> {
-  state = INIT;
+  declare state: number;
   /** `notifyAll` calls seen when this future was made: a later one completes it. */
-  private readonly calls: number;
+  declare private readonly calls: number;
+  declare private readonly notify: Notify;
 
-  constructor(private readonly notify: Notify) {
+  constructor(notify: Notify) {
     super();
+    this.state = INIT;
+    this.notify = notify;
     this.calls = notify.allCalls;
   }
 

@@ -40,14 +40,16 @@ const DONE = 4;
  * the permits are theirs.
  */
 export abstract class Acquire<P> extends Waiter implements Future<P> {
-  private state = INIT;
+  declare private state: number;
+  declare protected readonly semaphore: Semaphore;
+  /** Permits wanted. */
+  declare readonly count: number;
 
-  constructor(
-    protected readonly semaphore: Semaphore,
-    /** Permits wanted. */
-    readonly count: number,
-  ) {
+  constructor(semaphore: Semaphore, count: number) {
     super();
+    this.state = INIT;
+    this.semaphore = semaphore;
+    this.count = count;
   }
 
   /** Called once the permits are this future's: the output. May throw (the permits are then the subclass's to give back). */
@@ -105,7 +107,7 @@ export abstract class Acquire<P> extends Waiter implements Future<P> {
       this.semaphore.assign();
     } else if (s === ASSIGNED) {
       // Handed permits it will never use: they pass on to the next waiter.
-      this.semaphore.addPermits(this.count);
+      this.semaphore.giveBack(this.count);
     }
   }
 
@@ -140,14 +142,15 @@ class AcquirePermit extends Acquire<SemaphorePermit> {
  * ```
  */
 export class SemaphorePermit implements Disposable {
-  private held: boolean;
+  declare private held: boolean;
+  declare private readonly semaphore: Semaphore;
+  /** How many permits this holds. */
+  declare readonly count: number;
 
-  constructor(
-    private readonly semaphore: Semaphore,
-    /** How many permits this holds. */
-    readonly count: number,
-  ) {
+  constructor(semaphore: Semaphore, count: number) {
     this.held = true;
+    this.semaphore = semaphore;
+    this.count = count;
   }
 
   /** True until `release()` or `forget()`. */
@@ -159,7 +162,7 @@ export class SemaphorePermit implements Disposable {
   release(): void {
     if (!this.held) return;
     this.held = false;
-    this.semaphore.addPermits(this.count);
+    this.semaphore.giveBack(this.count);
   }
 
   /** Drops the permits without giving them back: the semaphore has that many fewer for good. */
@@ -295,6 +298,12 @@ export class Semaphore {
     if (this.closed) return;
     this.closed = true;
     wakeChain(this.waiters.takeAll(), (w) => w.closedWhileWaiting());
+  }
+
+  /** @internal Permits taken from this semaphore come back (no checks: they were counted out). */
+  giveBack(n: number): void {
+    this.permits += n;
+    if (this.waiters.length > 0) this.assign();
   }
 
   /** @internal Hands free permits to the waiters at the head of the queue, in order. */

@@ -12,6 +12,12 @@
  *   then wakes: a waker may poll synchronously (a promise bridge does), and must see the state
  *   that caused the wake.
  *
+ * Implementation notes: the futures made per operation (the waiters, permits and guards of this
+ * folder) declare their fields (`declare x: T`) and assign them in the constructor, instead of
+ * class fields or parameter properties. Under ES2022 semantics a class field is *defined* on the
+ * object, not assigned, and on Node 20 that makes constructing a small object of a class
+ * hierarchy markedly slower; these are made once per `send`, `recv` or `acquire`.
+ *
  * @module
  */
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
@@ -20,11 +26,17 @@ import type { Waker } from "../future/waker.js";
 /** A node of a {@link WaitList}: extended by the futures that wait in one. */
 export abstract class Waiter {
   /** @internal */
-  prev: Waiter | null = null;
+  declare prev: Waiter | null;
   /** @internal */
-  next: Waiter | null = null;
+  declare next: Waiter | null;
   /** @internal The waker to call when this waiter is taken off the list. */
-  waker: Waker | null = null;
+  declare waker: Waker | null;
+
+  constructor() {
+    this.prev = null;
+    this.next = null;
+    this.waker = null;
+  }
 }
 
 /** A FIFO list of waiting futures (see the module doc). */
@@ -106,13 +118,16 @@ export function wakeChain<W extends Waiter>(chain: W | null, mark: (w: W) => voi
  * the condition may have become true.
  */
 export class Until extends Waiter implements Future<void> {
-  private state = 0; // 0 not polled, 1 waiting, 2 done
+  /** 0 not polled, 1 waiting, 2 done. */
+  declare private state: number;
+  declare private readonly list: WaitList<Until>;
+  declare private readonly done: () => boolean;
 
-  constructor(
-    private readonly list: WaitList<Until>,
-    private readonly done: () => boolean,
-  ) {
+  constructor(list: WaitList<Until>, done: () => boolean) {
     super();
+    this.state = 0;
+    this.list = list;
+    this.done = done;
   }
 
   poll(waker: Waker): Poll<void> {

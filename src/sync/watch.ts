@@ -36,13 +36,15 @@ const WAITING = 1;
 const DONE = 2;
 
 class Changed<T> extends Waiter implements Future<void> {
-  private state = INIT;
+  declare private state: number;
+  declare private readonly core: Core<T>;
+  declare private readonly rx: WatchReceiver<T>;
 
-  constructor(
-    private readonly core: Core<T>,
-    private readonly rx: WatchReceiver<T>,
-  ) {
+  constructor(core: Core<T>, rx: WatchReceiver<T>) {
     super();
+    this.state = INIT;
+    this.core = core;
+    this.rx = rx;
   }
 
   poll(waker: Waker): Poll<void> {
