@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Executor, RuntimeError, coroutine, joinAll, map, scope, select, sleep, spawn, wait, type Scope } from "reactor-executor";
+import { Executor, RuntimeError, channel, coroutine, joinAll, map, scope, select, sleep, spawn, wait, type Scope } from "reactor-executor";
 import { Trigger } from "./util/futures.js";
 import { runModule } from "./util/run-child.js";
 
@@ -122,6 +122,32 @@ test("handles of scoped tasks work with joinAll, and a task can spawn into the s
     }),
   );
   assert.deepEqual(out, [33, 11, 22]);
+});
+
+test("the README's work queue: workers in a scope drain a channel the body fills, then the scope ends", () => {
+  const [tx, rx] = channel<number>(4);
+  const done: number[] = [];
+  new Executor().blockOn(
+    scope(function* (s) {
+      for (let w = 0; w < 3; w++) {
+        s.spawn(
+          coroutine(function* () {
+            let job;
+            while ((job = yield* wait(rx.recv())) !== undefined) {
+              yield* wait(sleep(job % 3));
+              done.push(job);
+            }
+          }),
+        );
+      }
+      using out = tx;
+      for (let j = 0; j < 30; j++) yield* wait(out.send(j));
+    }),
+  );
+  assert.deepEqual(
+    done.sort((a, b) => a - b),
+    Array.from({ length: 30 }, (_, i) => i),
+  );
 });
 
 test("spawning into a scope that has ended is a RuntimeError", () => {

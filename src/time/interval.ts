@@ -25,10 +25,25 @@ import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "../
 import type { Waker } from "../future/waker.js";
 import { sleep } from "./sleep.js";
 
-/** What an {@link Interval} does after missed ticks (see the module doc). */
+/**
+ * What an {@link Interval} does after missed ticks (see the module doc).
+ *
+ * @example
+ * ```ts
+ * const sampler = interval(100, { missedTickBehavior: "burst" satisfies MissedTickBehavior });
+ * ```
+ */
 export type MissedTickBehavior = "skip" | "burst" | "delay";
 
-/** Options of {@link interval}. */
+/**
+ * Options of {@link interval}.
+ *
+ * @example
+ * ```ts
+ * const options: IntervalOptions = { missedTickBehavior: "delay" };
+ * const poll = interval(1_000, options);
+ * ```
+ */
 export interface IntervalOptions {
   /** What to do after missed ticks; default `"skip"`. */
   missedTickBehavior?: MissedTickBehavior;
