@@ -15,8 +15,8 @@
  * Implementation notes: the futures made per operation (the waiters, permits and guards of this
  * folder) declare their fields (`declare x: T`) and assign them in the constructor, instead of
  * class fields or parameter properties. Under ES2022 semantics a class field is *defined* on the
- * object, not assigned, and on Node 20 that makes constructing a small object of a class
- * hierarchy markedly slower; these are made once per `send`, `recv` or `acquire`.
+ * object, not assigned, and on Node 20 constructing a subclass whose base classes define fields is
+ * markedly slower; these are made once per `send`, `recv` or `acquire`.
  *
  * @module
  */
