@@ -22,7 +22,7 @@ import { median } from "./lib/stats.js";
 import { fmt, fmtRatio, table } from "./lib/table.js";
 import { WORKLOADS, type Contender, type Ctx, type Metrics, type Options, type Workload } from "./workloads.js";
 
-const HELP = `usage: node dist/bench/run.js [W1 W2 W2d W3 W4 W5 W6 W7 ...] [options]
+const HELP = `usage: node dist/bench/run.js [W1 W2 W2d W3 W4 W5 W6 W7 W8 W9 ...] [options]
 
   (no workload)      all of them, in that order
   --rounds N         rounds per workload (default 5; 2 with --quick)

@@ -1,5 +1,5 @@
 /**
- * The workloads W1..W7 of DESIGN.md ("Benchmark workloads") and their contenders, as data the
+ * The workloads W1..W9 (W1..W7 from DESIGN.md, W8/W9 the sync primitives) ("Benchmark workloads") and their contenders, as data the
  * runner (run.ts) interleaves. A contender's `run` returns the metrics of one run or throws (a
  * failed run: wrong body, crash, timeout); `skip` says why it cannot run here, if it cannot.
  *
@@ -303,5 +303,40 @@ export const WORKLOADS: Workload[] = [
       { metric: "rpsKA", vs: "node:http", op: ">=", value: 2 },
       { metric: "rpsClose", vs: "node:http", op: ">=", value: 2 },
     ],
+  },
+  {
+    id: "W8",
+    title: "semaphore: 1,000 tasks x 1,000 acquire / yield / release on 10 permits",
+    usesServer: false,
+    contenders: [
+      client("ours-semaphore", true, "w8-sync.js", () => ["ours-semaphore"]),
+      client("ours-semaphore-sm", true, "w8-sync.js", () => ["ours-semaphore-sm"]),
+      client("promise-semaphore", false, "w8-sync.js", () => ["promise-semaphore"]),
+    ],
+    metrics: [
+      { key: "nsPerOp", label: "ns/op", better: "lower", ratio: true },
+      { key: "nsPerOpCpu", label: "CPU ns/op", better: "lower", ratio: true },
+      rss,
+    ],
+    primary: "nsPerOpCpu",
+    targets: [],
+  },
+  {
+    id: "W9",
+    title: "channel: 500,000 values, one producer to one consumer, capacity 64",
+    usesServer: false,
+    contenders: [
+      client("ours-channel", true, "w8-sync.js", () => ["ours-channel"]),
+      client("ours-channel-sm", true, "w8-sync.js", () => ["ours-channel-sm"]),
+      client("async-queue", false, "w8-sync.js", () => ["async-queue"]),
+      client("messagechannel", false, "w8-sync.js", () => ["messagechannel"]),
+    ],
+    metrics: [
+      { key: "nsPerOp", label: "ns/op", better: "lower", ratio: true },
+      { key: "nsPerOpCpu", label: "CPU ns/op", better: "lower", ratio: true },
+      rss,
+    ],
+    primary: "nsPerOpCpu",
+    targets: [],
   },
 ];

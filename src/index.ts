@@ -23,6 +23,18 @@ export { spawnThread, type ThreadHandle, type ThreadOptions } from "./runtime/th
 export { ThreadError, type ThreadErrorCode } from "./runtime/thread-outcome.js";
 export { sleep } from "./time/sleep.js";
 export { timeout } from "./time/timeout.js";
+export { interval, Interval, type IntervalOptions, type MissedTickBehavior } from "./time/interval.js";
+export { Semaphore, SemaphorePermit } from "./sync/semaphore.js";
+export { Mutex, MutexGuard } from "./sync/mutex.js";
+export { Notify } from "./sync/notify.js";
+export { channel, type Sender, type Receiver } from "./sync/channel.js";
+export { oneshot, OneshotSender, OneshotReceiver } from "./sync/oneshot.js";
+export { watch, WatchSender, WatchReceiver } from "./sync/watch.js";
+export { JoinSet, type AbortHandle } from "./sync/join-set.js";
+export { scope, Scope } from "./sync/scope.js";
+export { mapConcurrent } from "./sync/map-concurrent.js";
+export { fromAbortSignal, abortable } from "./sync/abort.js";
+export { ClosedError } from "./sync/closed-error.js";
 export { TcpStream } from "./net/tcp-stream.js";
 export { TcpListener } from "./net/tcp-listener.js";
 export { TlsStream } from "./tls/tls-stream.js";
