@@ -179,3 +179,19 @@ test("a failure in a set that nobody joined is still reported on stderr by the e
   assert.match(r.stdout, /done/);
   assert.match(r.stderr, /lost\) failed and nobody awaited its JoinHandle: Error: never joined/);
 });
+
+test("a failure a waiting joinNext takes is not reported, even when the join runs in a later cycle", async () => {
+  const r = await runModule(`
+    import { Executor, JoinSet, coroutine, wait, sleep, spawn, yieldNow } from "reactor-executor";
+    new Executor().blockOn(coroutine(function* () {
+      const set = new JoinSet();
+      set.spawn(coroutine(function* joined() { yield* wait(sleep(5)); throw new Error("joined late"); }));
+      // Busy tasks so the joiner's poll may fall after the end of the failing cycle.
+      for (let i = 0; i < 300; i++) spawn(coroutine(function* () { for (let j = 0; j < 3; j++) yield* wait(yieldNow()); }));
+      try { yield* wait(set.joinNext()); } catch (e) { console.log("caught " + e.message); }
+    }));
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /caught joined late/);
+  assert.doesNotMatch(r.stderr, /nobody awaited/);
+});

@@ -56,6 +56,13 @@ const OBSERVED = 64;
 /** The handle returned the outcome: polling it again is a bug. Set by `poll` (of the handle); never cleared. */
 const JOINED = 128;
 
+/**
+ * A joiner that only watches a task (a `JoinSet`'s entry): it is woken when the task finishes, but
+ * being attached then does not count as observing a failure, which is still reported unless the
+ * outcome is taken from the handle (polled) in the same executor cycle.
+ */
+export abstract class JoinWatcher extends Waker {}
+
 /** What {@link Task.run} did, for the executor. */
 export const SKIPPED = 0;
 /** Polled; pending until something wakes it. */
@@ -315,7 +322,8 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     // The failure report comes after the future is gone: keep its name.
     if (bits === FAILED && !this.executor.taskNames.has(this)) this.executor.taskNames.set(this, deriveName(this.future));
     const j = this.joiner;
-    this.state = (this.state | DONE | bits | (j !== null ? OBSERVED : 0)) & ~(QUEUED | RUNNING | ABORTING);
+    const observed = j !== null && !(j instanceof JoinWatcher);
+    this.state = (this.state | DONE | bits | (observed ? OBSERVED : 0)) & ~(QUEUED | RUNNING | ABORTING);
     this.inner = value;
     this.executor.taskFinished(this);
     if (taskFinish.hasSubscribers) {

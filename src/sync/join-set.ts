@@ -17,9 +17,8 @@
  * @module
  */
 import type { Future } from "../future/future.js";
-import { Waker } from "../future/waker.js";
 import { spawn, type SpawnOptions } from "../runtime/executor.js";
-import type { JoinHandle } from "../runtime/task.js";
+import { JoinWatcher, type JoinHandle } from "../runtime/task.js";
 import { ItemQueue, Take } from "./item-queue.js";
 
 /**
@@ -42,9 +41,14 @@ export interface AbortHandle {
   readonly finished: boolean;
 }
 
-/** One task of a set: its joiner (the task wakes it when it finishes). */
-class Entry<T> extends Waker implements AbortHandle {
+/**
+ * One task of a set: its joiner, as a watcher (the task wakes it when it finishes, and a failure
+ * nobody takes with `joinNext` is still reported by the executor).
+ */
+class Entry<T> extends JoinWatcher implements AbortHandle {
   private queued = false;
+  /** The outcome, once taken from the handle (a `joinNext` was waiting when the task finished). */
+  private outcome: { ok: boolean; value: unknown } | null = null;
 
   constructor(
     readonly handle: JoinHandle<T>,
@@ -69,6 +73,23 @@ class Entry<T> extends Waker implements AbortHandle {
     this.handle.abort();
   }
 
+  /** Takes the outcome from the handle now: a `joinNext` is waiting for it, so it is observed. */
+  observeNow(): void {
+    try {
+      this.outcome = { ok: true, value: this.handle.poll(this) };
+    } catch (e) {
+      this.outcome = { ok: false, value: e };
+    }
+  }
+
+  /** The task's output, or throws its error: from the outcome taken already, or from the handle. */
+  take(): T {
+    const o = this.outcome;
+    if (o === null) return this.handle.poll(this) as T;
+    if (!o.ok) throw o.value;
+    return o.value as T;
+  }
+
   /** The task woke its joiner: it has finished (a wake before that is spurious). */
   override wake(): void {
     if (this.queued || !this.handle.finished) return;
@@ -81,10 +102,10 @@ class JoinNext<T> extends Take<Entry<T>, T | undefined> {
   protected what(): string {
     return "JoinSet.joinNext()";
   }
-  // The outcome is taken from the handle only here, when someone joins it: a failure never
-  // joined stays unobserved, and its executor reports it.
+  // The outcome is taken from the handle only when someone joins it: a failure never joined
+  // stays unobserved, and its executor reports it.
   protected taken(e: Entry<T>): T {
-    return e.handle.poll(e) as T;
+    return e.take();
   }
   protected ended(): undefined {
     return undefined;
@@ -163,6 +184,9 @@ export class JoinSet<T> implements Disposable {
 
   /** @internal */
   entryFinished(e: Entry<T>): void {
+    // A joinNext waiting now will take this outcome: observe it in this cycle, so the executor does
+    // not report a failure that is about to be joined.
+    if (this.finishedTasks.waiting.first !== null) e.observeNow();
     this.running.delete(e);
     this.finishedTasks.push(e);
     if (this.running.size === 0) this.finishedTasks.end();
