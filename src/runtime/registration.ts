@@ -305,7 +305,7 @@ export class Registration {
   }
 
   private storeReader(waker: Waker): void {
-    const exports = requireExecutor(`${this.names.read} on a ${this.names.source}`).exports!;
+    const exports = this.exportTable(this.names.read);
     // The same waker of the same run is stored already (a task polled again): nothing to do.
     if (this.reader === waker && this.readerTable === exports) return;
     const old = table!.swapWaker(this.token, 1, exports.export(waker) + 1);
@@ -315,12 +315,19 @@ export class Registration {
   }
 
   private storeWriter(waker: Waker): void {
-    const exports = requireExecutor(`${this.names.write} on a ${this.names.source}`).exports!;
+    const exports = this.exportTable(this.names.write);
     if (this.writer === waker && this.writerTable === exports) return;
     const old = table!.swapWaker(this.token, 2, exports.export(waker) + 1);
     if (old !== 0) this.writerTable?.release(old - 1);
     this.writer = waker;
     this.writerTable = exports;
+  }
+
+  /** The export table of the executor polling now (a waker is stored from inside a poll only). */
+  private exportTable(op: string): ExportTable {
+    const ex = currentExecutor();
+    if (ex === null) requireExecutor(`${op} on a ${this.names.source}`);
+    return ex!.exports!;
   }
 
   /** Forgets the wakers, gives the token back (a new generation for its next user). */

@@ -199,8 +199,9 @@ export class Connection implements Future<void> {
       if (round < 8) {
         // Reading or parsing stopped because the queue or the buffer was full, and answers made room.
         if (answered > 0 && (!reading || !parsedAll)) continue;
-        // Reading stopped at a short read: poll once more before waiting (see the notes).
-        if (reading && !waiting) continue;
+        // Reading stopped at a short read: poll once more before waiting (see the notes); what
+        // came in between is served first.
+        if (reading && parsedAll && !waiting && !this.fill(waker, now)) continue;
       } else if (reading && !waiting) {
         // Out of rounds with no waker stored for reading: come back in a moment instead.
         waker.wake();
