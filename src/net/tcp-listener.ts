@@ -84,6 +84,13 @@ export class TcpListener implements Source {
    * `expectData` says whether the connection's first bytes are likely there already (the listener
    * defers accepts until they are, or the protocol has the client speak first): its first read is
    * then tried at once, else it waits for the first event. Throws `IoError` (`EMFILE`, ...).
+   *
+   * @example
+   * ```ts
+   * // An accept loop inside a future's poll:
+   * for (let s = listener.pollAccept(waker); s !== PENDING; s = listener.pollAccept(waker)) spawn(serve(s));
+   * return PENDING;
+   * ```
    */
   pollAccept(waker: Waker, expectData = true): Poll<TcpStream> {
     const r = this.registration;

@@ -8,9 +8,13 @@
  * | `STOPPED`              | the reactor thread, in a `finally`          | 1 once its loop has exited   |
  * | `STARTED`              | the reactor thread, before its loop         | 1 once it waits on epoll     |
  * | `EPFD`, `EVENTFD`      | `init()`, once                              | the epoll and shutdown fds   |
- * | `GEN[t]`               | the thread that registers/deregisters `t`   | generation of token `t`      |
- * | `READER[t]`, `WRITER[t]` | `setWaker`/`deregister` (owner thread)    | waker ref + 1, 0 = none      |
- * | `READY[t]`             | the reactor (sets), the owner (clears)      | readiness, tick, generation  |
+ * | `GEN[t]`               | the thread that releases `t`                | generation of token `t`      |
+ * | `READER[t]`, `WRITER[t]` | the owner's `Registration` (stores, releases) | waker ref + 1, 0 = none    |
+ * | `READY[t]`             | the reactor (sets), the owner (resets, clears) | readiness, tick, generation |
+ *
+ * Token `t`'s words are at `TABLE + STRIDE * t + GEN | READER | WRITER | READY`. Only
+ * `registration.ts` (the owner side) and the two event loops (the reactor thread, the inline
+ * driver) use this table.
  *
  * Each waker word is one 32-bit value (a waker ref from the wake hub, plus one), so the reactor
  * thread can never see half of an update.
@@ -27,7 +31,8 @@
  *
  * The epoll event of a source carries `(token, generation)`; an event whose generation no longer
  * matches belongs to a source that was deregistered (and whose token may already serve another
- * source), so it wakes nobody.
+ * source), so it wakes nobody. Generations count up and wrap around 2^32; they are compared as
+ * 32-bit patterns (epoll hands them back unsigned, the table holds them signed).
  *
  * Tokens are handed out in chunks from the shared counter and recycled by the thread that freed
  * them, so allocation is a local array pop nearly always, and the table stays as large as the

@@ -392,12 +392,47 @@ export function tcpSuite(executor: () => Executor, mode: "thread" | "inline"): v
     listener.close();
   });
 
-  test("the reactor's four methods work on any { fd } source", () => {
+  test("the reactor's four methods work on any { fd } source: a user's eventfd future, in the book's order", () => {
     const r = reactor();
+    /** A leaf future written against the facade: nextId, register, setWaker, then the syscall. */
+    class EventfdRead implements Future<number> {
+      id = -1;
+      polls = 0;
+      constructor(readonly source: { fd: number }) {}
+      poll(waker: Waker): Poll<number> {
+        this.polls++;
+        if (this.id < 0) {
+          this.id = r.nextId();
+          r.register(this.source, Interest.READABLE, this.id);
+        }
+        r.setWaker(waker, this.id, Interest.READABLE);
+        const value = sys.eventfdRead(this.source.fd);
+        if (value === 0) return PENDING;
+        r.deregister(this.source, this.id);
+        return value;
+      }
+    }
+    const fds = openFdCount();
+    const efd = sys.eventfd();
+    const out = executor().blockOn(
+      coroutine(function* () {
+        const f = new EventfdRead({ fd: efd });
+        const reading = spawn(f);
+        yield* wait(sleep(10));
+        const waited = !reading.finished;
+        sys.eventfdWrite(efd, 3);
+        return { waited, value: yield* wait(reading), polls: f.polls };
+      }),
+    );
+    sys.close(efd);
+    assert.deepEqual(out, { waited: true, value: 3, polls: 2 });
+    assert.equal(openFdCount(), fds);
     const ids = new Set(Array.from({ length: 100 }, () => r.nextId()));
     assert.equal(ids.size, 100);
+    for (const id of ids) r.deregister({ fd: -1 }, id);
     assert.throws(() => r.register({ fd: 0 }, 0, r.nextId()), RangeError);
-    void Interest;
+    // An id nextId did not hand out (or one given back) is refused, not written into the table.
+    assert.throws(() => r.setWaker(new NoopWaker(), 1 << 30), /no source is registered under id/);
   });
 
   test("accept out of file descriptors (EMFILE) retries on a timer: no stall, no spin", async () => {
