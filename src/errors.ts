@@ -5,6 +5,9 @@
  * @module
  */
 
+/** `ECANCELED`'s number on Linux (every supported architecture). */
+const ECANCELED = 125;
+
 /**
  * A failed system call. `code` is the errno name (`"ECONNREFUSED"`), `errno` the positive number and
  * `syscall` the call that failed, the same fields Node puts on its own `SystemError`s.
@@ -25,6 +28,22 @@ export class IoError extends Error {
     this.code = code;
     this.errno = errno;
     this.syscall = syscall;
+  }
+
+  /**
+   * The one error for "the source was closed": what an operation on a stream, listener or other
+   * source throws when the source is closed while it waits, or before it starts. `code` is
+   * `"ECANCELED"`, `errno` 125 (Linux), `syscall` the operation that was cut short (`"read"`,
+   * `"accept"`, ...). Closing wakes the tasks that wait, so none of them is left asleep.
+   *
+   * @example
+   * ```ts
+   * try { yield* wait(listener.accept()); }
+   * catch (e) { if (e instanceof IoError && e.code === "ECANCELED") return; } // the listener was closed
+   * ```
+   */
+  static canceled(syscall: string, source: string): IoError {
+    return new IoError("ECANCELED", ECANCELED, syscall, `${syscall} canceled: the ${source} was closed (ECANCELED)`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Executor, coroutine, wait, exportWaker, PENDING, type Future, type Poll, type Waker } from "../src/index.js";
-import { TokenTable, READABLE, WRITABLE, ERROR, HANGUP, READ_CLOSED } from "../src/runtime/token-table.js";
+import { TokenTable, READABLE, WRITABLE, ERROR, HANGUP, READ_CLOSED, TABLE, STRIDE, GEN } from "../src/runtime/token-table.js";
 import { EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR, EPOLLRDHUP } from "../src/sys/index.js";
 
 /** Stores its waker in the table for `token` on its first poll, then waits for `ready()`. */
@@ -118,4 +118,21 @@ test("readiness: a clear after EAGAIN loses no event that came in between", () =
   // assumeReady sets bits without an event (an accepted connection's first read).
   table.assumeReady(t, READABLE | WRITABLE);
   assert.equal(table.readiness(t) & 0xff, READABLE | WRITABLE);
+});
+
+test("an event's generation is matched as a 32-bit pattern: past 2^31 reuses, epoll's unsigned copy still matches", () => {
+  const table = TokenTable.create(-1, -1);
+  const t = table.allocate();
+  table.words[TABLE + STRIDE * t + GEN] = 0x7fffffff;
+  table.release(t);
+  assert.equal(table.allocate(), t);
+  table.resetReadiness(t);
+  const signed = table.generation(t);
+  assert.equal(signed, -0x80000000);
+  // What epoll hands back: the same 32 bits, read unsigned.
+  assert.equal(table.record(EPOLLIN, t, signed >>> 0), true);
+  assert.equal(table.readiness(t) & 0xff, READABLE);
+  // The previous generation is stale, read either way.
+  assert.equal(table.record(EPOLLOUT, t, 0x7fffffff), false);
+  assert.equal(table.readiness(t) & WRITABLE, 0);
 });

@@ -1,26 +1,35 @@
 /**
- * The connect future behind `TcpStream.connect`: a non-blocking connect that waits for the socket
- * to become writable, then asks the kernel how it went.
+ * Connecting: the state machine behind `TcpStream.connect`. A non-blocking `connect(2)`, then a
+ * wait for the socket to become writable, then the verdict; it ends with the socket's
+ * {@link Registration}, which the stream takes over.
  *
- * The waker is stored *before* `connect(2)` starts the handshake and the socket added to the epoll
- * set right after (which reports its state at that moment), so the writable edge cannot be
- * missed. When woken, the readiness the reactor recorded tells connected (writable, no error),
- * failed (`connectResult` then gives the errno, e.g. `ECONNREFUSED`), or still in progress (a
- * wake that was not this socket's).
- * With several addresses (`localhost`: 127.0.0.1, then ::1) a refused or unreachable one moves on
- * to the next; the error of the last is the one thrown.
+ * The socket joins the epoll set lazily, once `connect(2)` has started: adding it reports its state
+ * at that moment, so a handshake already over is not missed, and a socket not yet connecting (which
+ * reports writable and hang-up, being closed) never leaves that readiness behind. When woken, the
+ * readiness the reactor recorded tells connected (writable, no error), failed (`connectResult`
+ * then gives the errno, e.g. `ECONNREFUSED`), or still in progress. With several addresses
+ * (`localhost`: 127.0.0.1, then ::1) a refused or unreachable one moves on to the next; the error
+ * of the last is the one thrown.
+ *
+ * `close()` gives the connect up from any task: the socket is closed and the poll of the task
+ * waiting on it fails with `IoError` `ECANCELED`. Dropping the future closes the socket quietly.
  *
  * @module
  */
+import { IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import type { Waker } from "../future/waker.js";
-import * as sys from "../sys/index.js";
+import { Interest, Registration, type SourceNames } from "../runtime/registration.js";
 import { ERROR, HANGUP, WRITABLE } from "../runtime/token-table.js";
+import * as sys from "../sys/index.js";
+
+/** How a TCP stream's registration names its operations in errors. */
+export const TCP_STREAM: SourceNames = Object.freeze({ source: "TcpStream", read: "read", write: "write" });
 
 /**
  * Parsed string addresses, most recent last: a client makes thousands of connections to a few
- * addresses, and parsing showed up in its profile (4% of W2's CPU). Parsed addresses are never
- * modified, so they are shared.
+ * addresses, and parsing showed up in its profile. Parsed addresses are never modified, so they
+ * are shared.
  */
 const parsed = new Map<string, sys.SocketAddress[]>();
 const PARSED_MAX = 256;
@@ -39,45 +48,39 @@ function resolve(address: sys.AddressInput): sys.SocketAddress[] {
 const RETRY_NEXT = new Set(["ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "EADDRNOTAVAIL", "EAFNOSUPPORT", "ETIMEDOUT"]);
 
 /**
- * What the connect future needs of the stream it connects: made around a fresh socket and added to
- * the reactor only once `connect(2)` has started (see {@link ConnectFuture.start}). `TcpStream`
- * provides it; the stream's own module names this one, not the other way round.
+ * Connects to an address and completes with what the connected socket is wrapped in
+ * ({@link wrap}): the stream's module subclasses it, so this one never names the stream.
  */
-export interface ConnectingStream {
-  readonly fd: number;
-  waitWritable(waker: Waker): void;
-  addToReactor(): void;
-  readiness(): number;
-  close(): void;
-}
-
-export class ConnectFuture<S extends ConnectingStream> implements Future<S> {
+export abstract class Connect<T> implements Future<T> {
   private addresses: sys.SocketAddress[] | null = null;
   private next = 0;
-  private stream: S | null = null;
+  private registration: Registration | null = null;
   private done = false;
+  private canceled = false;
 
-  /** `wrap` makes the stream around a fresh, not yet connected socket fd. */
-  constructor(
-    private readonly address: sys.AddressInput,
-    private readonly wrap: (fd: number) => S,
-  ) {}
+  constructor(private readonly address: sys.AddressInput) {}
 
-  poll(waker: Waker): Poll<S> {
+  /** Wraps the connected socket's registration into the future's output. */
+  protected abstract wrap(registration: Registration): T;
+
+  poll(waker: Waker): Poll<T> {
     if (this.done) pollAfterReady("TcpStream.connect()");
+    if (this.canceled) {
+      this.done = true;
+      throw IoError.canceled("connect", TCP_STREAM.source);
+    }
     if (this.addresses === null) this.addresses = resolve(this.address);
     for (;;) {
-      const stream = this.stream;
       try {
-        if (stream === null) {
-          if (this.start(waker)) return this.finish();
-        } else if (this.connected(stream, waker)) {
-          return this.finish();
+        if ((this.registration === null && this.start()) || this.connected(waker)) {
+          const r = this.registration!;
+          this.registration = null;
+          this.done = true;
+          return this.wrap(r);
         }
         return PENDING;
       } catch (e) {
-        this.stream?.close();
-        this.stream = null;
+        this.drop();
         const code = (e as { code?: unknown }).code;
         if (this.next < this.addresses.length && typeof code === "string" && RETRY_NEXT.has(code)) continue;
         this.done = true;
@@ -86,26 +89,28 @@ export class ConnectFuture<S extends ConnectingStream> implements Future<S> {
     }
   }
 
-  drop(): void {
-    this.stream?.close();
-    this.stream = null;
+  /** Gives the connect up: the socket is closed, and the task waiting on it fails with `IoError` `ECANCELED`. */
+  close(): void {
+    if (this.done) return;
+    this.canceled = true;
+    // Closing the registration wakes the waiting task, whose poll then throws.
+    this.drop();
   }
 
-  /**
-   * Opens the next address's socket, starts connecting, and registers it; true if connected at
-   * once. The waker is stored first, so the first event has someone to wake. The socket joins the
-   * epoll set only after `connect(2)`: a socket not yet connecting reports writable and hang-up
-   * (it is closed), which its readiness must not keep; the `epoll_ctl(ADD)` reports the state as
-   * it is then, so a handshake already over is not missed either.
-   */
-  private start(waker: Waker): boolean {
+  drop(): void {
+    const r = this.registration;
+    this.registration = null;
+    r?.close();
+  }
+
+  /** Opens the next address's socket and starts connecting; true if connected at once. */
+  private start(): boolean {
     const address = this.addresses![this.next++]!;
-    const stream = this.wrap(sys.socket(address.family));
-    this.stream = stream;
-    stream.waitWritable(waker);
-    const now = sys.connect(stream.fd, address) === 0;
-    stream.addToReactor();
-    return now;
+    // The registration takes the fd at once (and closes it if it cannot be made: no init()).
+    const r = (this.registration = new Registration(sys.socket(address.family), TCP_STREAM));
+    if (sys.connect(r.fd, address) !== 0) return false;
+    r.assumeReady(WRITABLE);
+    return true;
   }
 
   /**
@@ -114,25 +119,13 @@ export class ConnectFuture<S extends ConnectingStream> implements Future<S> {
    * `getsockopt`/`getpeername` pair is needed only when an error or hang-up was reported.
    * Throws the connect's error.
    */
-  private connected(stream: S, waker: Waker): boolean {
-    let ready = stream.readiness();
-    if ((ready & (WRITABLE | ERROR | HANGUP)) === 0) {
-      // A wake that was not this socket's: keep waiting (with this poll's waker), and look again
-      // after storing it, as an event may land in between.
-      stream.waitWritable(waker);
-      ready = stream.readiness();
-      if ((ready & (WRITABLE | ERROR | HANGUP)) === 0) return false;
-    }
-    if ((ready & (ERROR | HANGUP)) === 0) return true;
-    if (sys.connectResult(stream.fd)) return true;
-    stream.waitWritable(waker);
+  private connected(waker: Waker): boolean {
+    const r = this.registration!;
+    const ready = r.pollWriteReady(waker);
+    if (ready === PENDING) return false;
+    if ((ready & (ERROR | HANGUP)) === 0 || sys.connectResult(r.fd)) return true;
+    // Reported, yet still connecting: wait for the next event.
+    r.setWaker(waker, Interest.WRITABLE);
     return false;
-  }
-
-  private finish(): S {
-    const s = this.stream!;
-    this.stream = null;
-    this.done = true;
-    return s;
   }
 }

@@ -1,27 +1,30 @@
 /**
- * `TcpListener`: a listening socket registered with the reactor; `accept()` is a future.
+ * `TcpListener`: a listening socket; `accept()` is a future.
  *
  * Contract: `bind` is synchronous and listens with the system's largest backlog. `accept()` takes
- * a waiting connection at once when there is one, else stores its waker and retries once before
- * it waits. Out of file descriptors (`EMFILE`/`ENFILE`), it retries after a short timer: with the
- * edge already consumed and connections still queued, waiting for readiness would stall forever,
- * and retrying at once would spin. A connection aborted before it was taken (`ECONNABORTED`) is
- * skipped.
+ * a waiting connection at once when there is one, else waits for the listener's readiness (the
+ * listener joins the reactor the first time it has to wait). Out of file descriptors
+ * (`EMFILE`/`ENFILE`), it retries after a short timer: with the edge already consumed and
+ * connections still queued, waiting for readiness would stall forever, and retrying at once would
+ * spin. A connection aborted before it was taken (`ECONNABORTED`) is skipped. `close()` fails
+ * the accepts waiting on the listener, and every later one, with `IoError` `ECANCELED`.
  *
  * @module
  */
-import { RuntimeError } from "../errors.js";
+import { IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
-import { reactor } from "../runtime/init.js";
-import { Interest, type Source } from "../runtime/reactor.js";
 import type { Waker } from "../future/waker.js";
+import { Interest, Registration, type Source, type SourceNames } from "../runtime/registration.js";
+import { READABLE, WRITABLE } from "../runtime/token-table.js";
 import * as sys from "../sys/index.js";
-import { deregisterAndClose } from "./close.js";
 import { sleep } from "../time/sleep.js";
+import { TCP_STREAM } from "./connect.js";
 import { TcpStream } from "./tcp-stream.js";
 
 /** How long `accept()` waits before retrying when the process is out of file descriptors. */
 const FD_EXHAUSTED_RETRY_MS = 20;
+
+const TCP_LISTENER: SourceNames = Object.freeze({ source: "TcpListener", read: "accept", write: "accept" });
 
 /**
  * A TCP server socket.
@@ -34,32 +37,41 @@ const FD_EXHAUSTED_RETRY_MS = 20;
  * ```
  */
 export class TcpListener implements Source {
-  /** The reactor token of this listener. */
-  readonly id: number;
   /** The bound port (the one the kernel chose for port 0). */
   readonly port: number;
-  private open = true;
+  private readonly registration: Registration;
 
-  private constructor(readonly fd: number) {
-    this.port = sys.localPort(fd);
-    const r = reactor();
-    this.id = r.nextId();
-    r.register(this, Interest.READABLE, this.id);
+  private constructor(fd: number, port: number) {
+    this.port = port;
+    // A new listener may have connections queued already: the first accept tries at once.
+    this.registration = new Registration(fd, TCP_LISTENER, READABLE);
   }
 
   /** Binds and listens on `address` ("127.0.0.1:0", "[::1]:8080", `{ host, port }`). Needs `init()`. */
   static bind(address: sys.AddressInput): TcpListener {
     const addr = sys.parseAddress(address);
     const fd = sys.socket(addr.family);
+    let port: number;
     try {
       sys.setReuseAddress(fd);
       sys.bind(fd, addr);
       sys.listen(fd);
-      return new TcpListener(fd);
+      port = sys.localPort(fd);
     } catch (e) {
       sys.close(fd);
       throw e;
     }
+    return new TcpListener(fd, port);
+  }
+
+  /** The listening socket's file descriptor. */
+  get fd(): number {
+    return this.registration.fd;
+  }
+
+  /** The reactor token of this listener. */
+  get id(): number {
+    return this.registration.token;
   }
 
   /** The next incoming connection. */
@@ -68,30 +80,81 @@ export class TcpListener implements Source {
   }
 
   /**
-   * Takes a waiting connection without waiting: its fd, or `sys.WOULD_BLOCK`. Throws `IoError`
-   * (`EMFILE`, ...); `ECONNABORTED` is skipped.
+   * Takes a waiting connection for a leaf future: the stream, or `PENDING` with `waker` stored.
+   * `expectData` says whether the connection's first bytes are likely there already (the listener
+   * defers accepts until they are, or the protocol has the client speak first): its first read is
+   * then tried at once, else it waits for the first event. Throws `IoError` (`EMFILE`, ...).
+   *
+   * @example
+   * ```ts
+   * // An accept loop inside a future's poll:
+   * for (let s = listener.pollAccept(waker); s !== PENDING; s = listener.pollAccept(waker)) spawn(serve(s));
+   * return PENDING;
+   * ```
    */
-  tryAccept(): number {
-    if (!this.open) throw new RuntimeError("the TcpListener is closed");
+  pollAccept(waker: Waker, expectData = true): Poll<TcpStream> {
+    const r = this.registration;
     for (;;) {
-      try {
-        return sys.accept4(this.fd);
-      } catch (e) {
-        if ((e as { code?: unknown }).code !== "ECONNABORTED") throw e;
-      }
+      const ready = r.pollReadReady(waker);
+      if (ready === PENDING) return PENDING;
+      const fd = sys.accept4(r.fd);
+      if (fd !== sys.WOULD_BLOCK) return new TcpStream(new Registration(fd, TCP_STREAM, expectData ? READABLE | WRITABLE : WRITABLE));
+      // EAGAIN: the queue is empty (an accept is a read of one connection).
+      r.afterRead(ready, fd, 1);
     }
   }
 
-  /** Stores `waker` to be woken when a connection may be waiting. */
-  waitAcceptable(waker: Waker): void {
-    reactor().setWaker(waker, this.id, Interest.READABLE);
+  /**
+   * Takes a waiting connection without waiting: its fd, or `sys.WOULD_BLOCK`. The raw syscall: it
+   * leaves the readiness alone (use {@link pollAccept} in futures). Throws `IoError` (`EMFILE`,
+   * ...); `ECONNABORTED` is skipped.
+   */
+  tryAccept(): number {
+    if (!this.registration.isOpen) throw IoError.canceled("accept", TCP_LISTENER.source);
+    return sys.accept4(this.registration.fd);
   }
 
-  /** Deregisters, then closes. Closing twice is a no-op. */
+  /** Stores `waker` to be woken when a connection may be waiting, registering the listener if needed. */
+  waitAcceptable(waker: Waker): void {
+    this.registration.register();
+    this.registration.setWaker(waker, Interest.READABLE);
+  }
+
+  /**
+   * Sets `TCP_NODELAY` on the listening socket; Linux copies it into every connection accepted
+   * from then on (one `setsockopt` instead of one per connection).
+   *
+   * @example
+   * ```ts
+   * TcpListener.bind("127.0.0.1:0").setNoDelay();
+   * ```
+   */
+  setNoDelay(on = true): void {
+    sys.setNoDelay(this.fd, on);
+  }
+
+  /**
+   * Asks the kernel to hand connections over only once their first data has arrived
+   * (`TCP_DEFER_ACCEPT`, Linux), or after about `seconds` without. Returns false where the system
+   * does not offer it (the listener then works as before).
+   *
+   * @example
+   * ```ts
+   * const deferred = TcpListener.bind("127.0.0.1:0").setDeferAccept(1);
+   * ```
+   */
+  setDeferAccept(seconds: number): boolean {
+    try {
+      sys.setDeferAccept(this.fd, seconds);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Deregisters, then closes; the accepts waiting on it fail with `IoError` `ECANCELED`. Closing twice is a no-op. */
   close(): void {
-    if (!this.open) return;
-    this.open = false;
-    deregisterAndClose(this, this.id);
+    this.registration.close();
   }
 }
 
@@ -103,15 +166,14 @@ class AcceptFuture implements Future<TcpStream> {
 
   poll(waker: Waker): Poll<TcpStream> {
     if (this.done) pollAfterReady("TcpListener.accept()");
-    if (this.backoff !== null) {
-      if (this.backoff.poll(waker) === PENDING) return PENDING;
-      this.backoff = null;
-    }
-    let stored = false;
     for (;;) {
-      let fd: number;
+      if (this.backoff !== null) {
+        if (this.backoff.poll(waker) === PENDING) return PENDING;
+        this.backoff = null;
+      }
+      let stream: Poll<TcpStream>;
       try {
-        fd = this.listener.tryAccept();
+        stream = this.listener.pollAccept(waker);
       } catch (e) {
         const code = (e as { code?: unknown }).code;
         if (code !== "EMFILE" && code !== "ENFILE") {
@@ -119,17 +181,11 @@ class AcceptFuture implements Future<TcpStream> {
           throw e;
         }
         this.backoff = sleep(FD_EXHAUSTED_RETRY_MS);
-        if (this.backoff.poll(waker) === PENDING) return PENDING;
-        this.backoff = null;
         continue;
       }
-      if (fd !== sys.WOULD_BLOCK) {
-        this.done = true;
-        return new TcpStream(fd, "accepted");
-      }
-      if (stored) return PENDING;
-      this.listener.waitAcceptable(waker);
-      stored = true;
+      if (stream === PENDING) return PENDING;
+      this.done = true;
+      return stream;
     }
   }
 

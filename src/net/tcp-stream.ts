@@ -1,32 +1,30 @@
 /**
- * `TcpStream`: a non-blocking TCP connection registered with the reactor (the book's use of mio's
- * `TcpStream`).
+ * `TcpStream`: a non-blocking TCP connection (the book's use of mio's `TcpStream`), a
+ * {@link ByteStream} over its {@link Registration}.
  *
  * Contract:
- * - Reads go by the readiness the reactor recorded (tokio's way, {@link TcpStream.pollRead}): no
- *   syscall is spent to hear `EAGAIN` again, nor to hear 0 after the peer's FIN. Writes try the
- *   syscall first (a socket is nearly always writable) and, on `EAGAIN`, store the waker and retry
- *   once. `tryRead`/`tryWrite` are the raw syscalls.
- * - The stream is registered once, for both directions, when it is created, and stays registered
- *   until `close()`, which deregisters, then closes. A reader task and a writer task may share it:
- *   each direction has its own waker.
+ * - Reads and writes go by the readiness the reactor recorded (tokio's way): no syscall is spent
+ *   to hear `EAGAIN` again, nor to hear 0 after the peer's FIN; the registration keeps the rule of
+ *   edge-triggered readiness. `tryRead`/`tryWrite` are the raw syscalls.
+ * - The stream joins the reactor the first time a task has to wait on it, for both directions, and
+ *   leaves it at `close()`. A reader task and a writer task may share it: each direction has its
+ *   own waker.
+ * - A read of 0 bytes means end of stream, or an empty buffer (returned at once).
  * - Failures throw `IoError` with the errno name (`ECONNREFUSED`, `ECONNRESET`, `EPIPE`, ...).
+ *   `close()` fails the operations waiting on the stream, and every later one, with `IoError`
+ *   `ECANCELED`.
  *
  * @module
  */
-import { RuntimeError } from "../errors.js";
+import { IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { map } from "../future/map.js";
-import { reactor } from "../runtime/init.js";
-import { Interest, type Reactor, type Source } from "../runtime/reactor.js";
-import { ERROR, HANGUP, READABLE, READ_CLOSED, WRITABLE } from "../runtime/token-table.js";
 import type { Waker } from "../future/waker.js";
+import { Interest, type Registration, type Source } from "../runtime/registration.js";
+import { ERROR, READ_CLOSED } from "../runtime/token-table.js";
 import * as sys from "../sys/index.js";
-import { deregisterAndClose } from "./close.js";
-import { ConnectFuture } from "./connect.js";
-
-/** Readiness that a read should look at: data, an error, or the end of the stream. */
-const READ_ANY = READABLE | ERROR | HANGUP | READ_CLOSED;
+import type { ByteStream } from "./byte-stream.js";
+import { Connect, TCP_STREAM } from "./connect.js";
 
 /**
  * A TCP connection.
@@ -40,59 +38,41 @@ const READ_ANY = READABLE | ERROR | HANGUP | READ_CLOSED;
  * stream.close();
  * ```
  */
-export class TcpStream implements Source {
-  /** The reactor token of this stream. */
-  readonly id: number;
-  private open = true;
+export class TcpStream implements Source, ByteStream {
   /**
    * The peer's FIN had arrived before a read that then took less than it asked for: that read
    * took the last bytes, and every read from now on returns 0 without a syscall.
    */
   private atEnd = false;
-  /** This thread's reactor (a stream stays on the thread that made it). */
-  private readonly reactor: Reactor;
 
-  /**
-   * @internal Wraps a socket fd. `"connecting"`: the caller registers it later with
-   * {@link addToReactor} (see connect.ts). `"accepted"`: registered now, and the first read and
-   * write are tried at once, as data is usually there already (the epoll event that says so comes
-   * through the reactor thread a little later).
-   */
-  constructor(
-    readonly fd: number,
-    origin: "accepted" | "connecting",
-  ) {
-    const r = (this.reactor = reactor());
-    this.id = r.nextId();
-    if (origin === "connecting") return;
-    try {
-      this.addToReactor();
-    } catch (e) {
-      this.close();
-      throw e;
-    }
-    r.assumeReady(this.id, READABLE | WRITABLE);
-  }
-
-  /** @internal Adds the fd to the epoll set, for both directions. */
-  addToReactor(): void {
-    this.reactor.register(this, Interest.READABLE | Interest.WRITABLE, this.id);
-  }
+  /** @internal Wraps a connected socket's registration (see `TcpListener` and `connect`). */
+  constructor(private readonly registration: Registration) {}
 
   /**
    * Connects to `address` ("127.0.0.1:8080", "[::1]:8080", "localhost:8080" or `{ host, port }`).
-   * For `localhost` the IPv4 address is tried first, then IPv6.
+   * For `localhost` the IPv4 address is tried first, then IPv6. The future's `close()` gives the
+   * connect up from another task.
    */
-  static connect(address: sys.AddressInput): Future<TcpStream> {
-    return new ConnectFuture(address, (fd) => new TcpStream(fd, "connecting"));
+  static connect(address: sys.AddressInput): ConnectFuture {
+    return new ConnectFuture(address);
+  }
+
+  /** The socket's file descriptor. */
+  get fd(): number {
+    return this.registration.fd;
+  }
+
+  /** The reactor token of this stream. */
+  get id(): number {
+    return this.registration.token;
   }
 
   /** True until `close()`. */
   get isOpen(): boolean {
-    return this.open;
+    return this.registration.isOpen;
   }
 
-  /** Reads into `buf`; completes with the byte count, 0 at end of stream. */
+  /** Reads into `buf`; completes with the byte count, 0 at end of stream (or for an empty `buf`). */
   read(buf: Uint8Array): Future<number> {
     return new ReadFuture(this, buf);
   }
@@ -109,89 +89,111 @@ export class TcpStream implements Source {
 
   /**
    * Reads what is there without waiting: bytes read, 0 at end of stream, or `sys.WOULD_BLOCK`.
-   * Leaf futures use this with {@link waitReadable} to avoid a future per read.
+   * The raw syscall: it leaves the readiness alone (use {@link pollRead} in futures).
    */
   tryRead(buf: Uint8Array, off = 0, len = buf.length - off): number {
-    this.check();
+    this.check("read");
     return sys.read(this.fd, buf, off, len);
   }
 
   /**
-   * @internal Reads by readiness, for leaf futures: bytes read, 0 at end of stream, or `PENDING`
-   * with `waker` stored. A read is tried only when an event reported the stream readable, closed
-   * or failed since the last `EAGAIN` (which clears that readiness); with nothing reported the
-   * waker is stored and the readiness looked at once more (an event that landed in between is seen
-   * there). So no syscall is spent to hear `EAGAIN` again, nor, after the peer's FIN, to hear 0.
+   * Reads by readiness, for leaf futures ({@link ByteStream.pollRead}): bytes read, 0 at end of
+   * stream or for `len` 0, or `PENDING` with `waker` stored. A read is tried only when an event
+   * reported the stream readable, closed or failed since the readiness was last cleared.
    */
   pollRead(waker: Waker, buf: Uint8Array, off = 0, len = buf.length - off): Poll<number> {
-    // Checked once here: the loop below goes to the reactor directly.
-    this.check();
-    if (this.atEnd) return 0;
-    const r = this.reactor;
-    let stored = false;
+    if (this.atEnd || len === 0) {
+      this.check("read");
+      return 0;
+    }
+    const r = this.registration;
     for (;;) {
-      const ready = r.readiness(this.id);
-      if ((ready & READ_ANY) === 0) {
-        if (stored) return PENDING;
-        r.setWaker(waker, this.id, Interest.READABLE);
-        stored = true;
-        continue;
-      }
-      const n = sys.read(this.fd, buf, off, len);
-      if (n === sys.WOULD_BLOCK) {
-        // EAGAIN also says there is no end of stream and no error pending: clear them all, so a
-        // stale hang-up cannot make this loop spin.
-        r.clearReadiness(this.id, ready, READ_ANY);
-        continue;
-      }
+      const ready = r.pollReadReady(waker);
+      if (ready === PENDING) return PENDING;
+      const n = sys.read(r.fd, buf, off, len);
+      r.afterRead(ready, n, len);
+      if (n === sys.WOULD_BLOCK) continue;
+      // The FIN had arrived before this read, which took less than it could: it took the last bytes.
       if (n < len && (ready & (READ_CLOSED | ERROR)) === READ_CLOSED) this.atEnd = true;
       return n;
     }
   }
 
-  /** Writes what fits without waiting: bytes written or `sys.WOULD_BLOCK`. */
+  /** Writes what fits without waiting: bytes written or `sys.WOULD_BLOCK` (the raw syscall). */
   tryWrite(buf: Uint8Array, off = 0, len = buf.length - off): number {
-    this.check();
+    this.check("write");
     return sys.write(this.fd, buf, off, len);
   }
 
   /**
-   * @internal The stream's readiness word (`Reactor.readiness`): what its events reported since
-   * the last {@link clearReadiness}. Test it with the bits of `token-table.ts`.
+   * Writes by readiness, for leaf futures ({@link ByteStream.pollWrite}): bytes written (0 for
+   * `len` 0), or `PENDING` with `waker` stored.
+   */
+  pollWrite(waker: Waker, buf: Uint8Array, off = 0, len = buf.length - off): Poll<number> {
+    if (len === 0) {
+      this.check("write");
+      return 0;
+    }
+    const r = this.registration;
+    for (;;) {
+      const ready = r.pollWriteReady(waker);
+      if (ready === PENDING) return PENDING;
+      const n = sys.write(r.fd, buf, off, len);
+      r.afterWrite(ready, n, len);
+      if (n !== sys.WOULD_BLOCK) return n;
+    }
+  }
+
+  /**
+   * @internal The stream's readiness word: what its events reported since the readiness was last
+   * cleared. Test it with the bits of `token-table.ts`.
    */
   readiness(): number {
-    // A closed stream's token may already serve another source: refuse before reading it.
-    this.check();
-    return this.reactor.readiness(this.id);
+    return this.registration.readiness();
   }
 
-  /** Stores `waker` to be woken when the stream may be readable (the book's `set_waker`). */
+  /** Stores `waker` to be woken when the stream may be readable (the book's `set_waker`), registering it if needed. */
   waitReadable(waker: Waker): void {
-    this.check();
-    this.reactor.setWaker(waker, this.id, Interest.READABLE);
+    this.registration.register();
+    this.registration.setWaker(waker, Interest.READABLE);
   }
 
-  /** Stores `waker` to be woken when the stream may be writable. */
+  /** Stores `waker` to be woken when the stream may be writable, registering it if needed. */
   waitWritable(waker: Waker): void {
-    this.check();
-    this.reactor.setWaker(waker, this.id, Interest.WRITABLE);
+    this.registration.register();
+    this.registration.setWaker(waker, Interest.WRITABLE);
   }
 
   /** Half-closes the connection: no more writes (`shutdown(SHUT_WR)`); the peer reads end of stream. */
   shutdown(): void {
-    this.check();
+    this.check("shutdown");
     sys.shutdown(this.fd, sys.SHUT_WR);
   }
 
-  /** Deregisters, then closes. Closing twice is a no-op. */
+  /** Deregisters, then closes; the tasks waiting on the stream fail with `IoError` `ECANCELED`. Closing twice is a no-op. */
   close(): void {
-    if (!this.open) return;
-    this.open = false;
-    deregisterAndClose(this, this.id);
+    this.registration.close();
   }
 
-  private check(): void {
-    if (!this.open) throw new RuntimeError("the TcpStream is closed");
+  private check(op: string): void {
+    if (!this.registration.isOpen) throw IoError.canceled(op, TCP_STREAM.source);
+  }
+}
+
+/**
+ * The future of {@link TcpStream.connect}: completes with the connected stream. `close()` gives the
+ * connect up from another task: the task waiting on it fails with `IoError` `ECANCELED`.
+ *
+ * @example
+ * ```ts
+ * const connecting = TcpStream.connect("10.0.0.1:80");
+ * spawn(coroutine(function* () { yield* wait(sleep(1000)); connecting.close(); }));
+ * try { yield* wait(connecting); } catch (e) { (e as IoError).code; } // "ECANCELED" after a second
+ * ```
+ */
+export class ConnectFuture extends Connect<TcpStream> {
+  protected wrap(registration: Registration): TcpStream {
+    return new TcpStream(registration);
   }
 }
 
@@ -222,19 +224,11 @@ class WriteFuture implements Future<number> {
   poll(waker: Waker): Poll<number> {
     if (this.done) pollAfterReady(this.all ? "TcpStream.writeAll()" : "TcpStream.write()");
     const len = this.buf.length;
-    let stored = false;
     while (this.written < len) {
-      const n = this.stream.tryWrite(this.buf, this.written, len - this.written);
-      if (n !== sys.WOULD_BLOCK) {
-        this.written += n;
-        if (!this.all) break;
-      } else if (stored) {
-        return PENDING;
-      } else {
-        // Store the waker, then try once more: the buffer may have drained in between.
-        this.stream.waitWritable(waker);
-        stored = true;
-      }
+      const n = this.stream.pollWrite(waker, this.buf, this.written, len - this.written);
+      if (n === PENDING) return PENDING;
+      this.written += n;
+      if (!this.all) break;
     }
     this.done = true;
     return this.written;

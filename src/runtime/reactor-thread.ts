@@ -48,9 +48,12 @@ try {
   // no /proc/thread-self or no permission: keep the default priority
 }
 
+// Read once: the word is written by init() before this thread starts, and never again.
+const epfd = table.epfd;
+
 table.markStarted();
 try {
-  while (!table.dispatchEvents(events, epollWait(table.epfd, events, -1))) {
+  while (!table.dispatchEvents(events, epollWait(epfd, events, -1))) {
     // each turn: wait on epoll, wake whoever the events belong to, until the shutdown eventfd
   }
 } finally {

@@ -8,9 +8,13 @@
  * | `STOPPED`              | the reactor thread, in a `finally`          | 1 once its loop has exited   |
  * | `STARTED`              | the reactor thread, before its loop         | 1 once it waits on epoll     |
  * | `EPFD`, `EVENTFD`      | `init()`, once                              | the epoll and shutdown fds   |
- * | `GEN[t]`               | the thread that registers/deregisters `t`   | generation of token `t`      |
- * | `READER[t]`, `WRITER[t]` | `setWaker`/`deregister` (owner thread)    | waker ref + 1, 0 = none      |
- * | `READY[t]`             | the reactor (sets), the owner (clears)      | readiness, tick, generation  |
+ * | `GEN[t]`               | the thread that releases `t`                | generation of token `t`      |
+ * | `READER[t]`, `WRITER[t]` | the owner's `Registration` (stores, releases) | waker ref + 1, 0 = none    |
+ * | `READY[t]`             | the reactor (sets), the owner (resets, clears) | readiness, tick, generation |
+ *
+ * Token `t`'s words are at `TABLE + STRIDE * t + GEN | READER | WRITER | READY`. Only
+ * `registration.ts` (the owner side) and the two event loops (the reactor thread, the inline
+ * driver) use this table.
  *
  * Each waker word is one 32-bit value (a waker ref from the wake hub, plus one), so the reactor
  * thread can never see half of an update.
@@ -27,7 +31,8 @@
  *
  * The epoll event of a source carries `(token, generation)`; an event whose generation no longer
  * matches belongs to a source that was deregistered (and whose token may already serve another
- * source), so it wakes nobody.
+ * source), so it wakes nobody. Generations count up and wrap around 2^32; they are compared as
+ * 32-bit patterns (epoll hands them back unsigned, the table holds them signed).
  *
  * Tokens are handed out in chunks from the shared counter and recycled by the thread that freed
  * them, so allocation is a local array pop nearly always, and the table stays as large as the
@@ -43,19 +48,26 @@ export const MAX_TOKENS = 1 << 20;
 /** Token 0 is the shutdown eventfd's. */
 export const SHUTDOWN_TOKEN = 0;
 
-const NEXT_TOKEN = 0;
-const STOPPED = 1;
-const EPFD = 2;
-const EVENTFD = 3;
-const STARTED = 4;
-const TABLE = 16;
+// Header words.
+export const NEXT_TOKEN = 0;
+export const STOPPED = 1;
+export const EPFD = 2;
+export const EVENTFD = 3;
+export const STARTED = 4;
+/** Where the per-token words start: token `t`'s are `TABLE + STRIDE * t + GEN | READER | WRITER | READY`. */
+export const TABLE = 16;
+/** Words per token. */
+export const STRIDE = 4;
+export const GEN = 0;
+export const READER = 1;
+export const WRITER = 2;
+export const READY = 3;
 const CHUNK = 64;
 
-const READ_READY = EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
-const WRITE_READY = EPOLLOUT | EPOLLERR | EPOLLHUP;
-/** Words per token: generation, reader (+1), writer (+2), readiness (+READY). */
-const STRIDE = 4;
-const READY = 3;
+/** Event bits that concern a reader (and wake the token's reader waker). */
+export const READ_EVENTS = EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
+/** Event bits that concern a writer (and wake the token's writer waker). */
+export const WRITE_EVENTS = EPOLLOUT | EPOLLERR | EPOLLHUP;
 
 /**
  * Readiness bits of a `READY` word (see {@link TokenTable.readiness}): epoll's own bits where they
@@ -112,14 +124,19 @@ export class TokenTable {
     return this.free.pop()!;
   }
 
-  /** Gives a token back (after its source was deregistered); the next user gets a new generation. */
+  /**
+   * Gives a token back (after its source was deregistered); the next user gets a new generation.
+   * Generations wrap around 2^32 (the Int32Array word goes past 2^31 - 1 to -2^31): compared as
+   * 32-bit patterns, they stay distinct however often a token is reused.
+   */
   release(token: number): void {
-    Atomics.add(this.words, TABLE + STRIDE * token, 1);
+    Atomics.add(this.words, TABLE + STRIDE * token + GEN, 1);
     this.free.push(token);
   }
 
+  /** The generation of `token`, as a signed 32-bit number (what epoll's data carries, reinterpreted). */
   generation(token: number): number {
-    return Atomics.load(this.words, TABLE + STRIDE * token);
+    return Atomics.load(this.words, TABLE + STRIDE * token + GEN);
   }
 
   /** Stores `ref + 1` (or 0) as the token's reader (`dir` 1) or writer (`dir` 2); returns the previous word. */
@@ -128,11 +145,13 @@ export class TokenTable {
   }
 
   /**
-   * Starts the readiness word of `token` for its current generation, nothing ready: called before
-   * the source is added to the epoll set, whose first event may follow at once.
+   * Starts the readiness word of `token` for its current generation, with `bits` ready (none, or
+   * those assumed until an `EAGAIN` says otherwise, see {@link assumeReady}): called when the
+   * token is given to a source, before the source is added to the epoll set, whose first event
+   * may follow at once.
    */
-  resetReadiness(token: number): void {
-    Atomics.store(this.words, TABLE + STRIDE * token + READY, (this.generation(token) & 0xffff) << GEN_SHIFT);
+  resetReadiness(token: number, bits = 0): void {
+    Atomics.store(this.words, TABLE + STRIDE * token + READY, ((this.generation(token) & 0xffff) << GEN_SHIFT) | bits);
   }
 
   /**
@@ -161,10 +180,17 @@ export class TokenTable {
     return Atomics.compareExchange(this.words, TABLE + STRIDE * token + READY, observed, observed & ~bits) === observed;
   }
 
-  /** Records and wakes whoever waits on the event `(mask, token, generation)`. */
-  dispatch(mask: number, token: number, generation: number): void {
+  /**
+   * Records the event `(mask, token, generation)` in the token's readiness word; returns false,
+   * recording nothing, if the event is stale (its generation is not the token's any more: the
+   * source was deregistered, and the token may serve another one).
+   *
+   * `generation` is compared as a 32-bit pattern: epoll hands it back unsigned, the table holds it
+   * signed, and past 2^31 reuses of one token the two differ as numbers.
+   */
+  record(mask: number, token: number, generation: number): boolean {
     const at = TABLE + STRIDE * token;
-    if (Atomics.load(this.words, at) !== generation) return;
+    if (Atomics.load(this.words, at + GEN) !== (generation | 0)) return false;
     // Record the readiness, for this generation only (the CAS fails if the token moved on).
     const bits = readinessOf(mask);
     const tag = generation & 0xffff;
@@ -174,19 +200,26 @@ export class TokenTable {
       const next = (w & ~TICK_MASK) | ((w + TICK) & TICK_MASK) | bits;
       if (Atomics.compareExchange(this.words, at + READY, w, next) === w) break;
     }
-    if ((mask & READ_READY) !== 0) {
-      const r = Atomics.load(this.words, at + 1);
+    return true;
+  }
+
+  /** Records and wakes, through the wake hub, whoever waits on the event `(mask, token, generation)`. */
+  dispatch(mask: number, token: number, generation: number): void {
+    if (!this.record(mask, token, generation)) return;
+    const at = TABLE + STRIDE * token;
+    if ((mask & READ_EVENTS) !== 0) {
+      const r = Atomics.load(this.words, at + READER);
       if (r !== 0) wakeRef(r - 1);
     }
-    if ((mask & WRITE_READY) !== 0) {
-      const w = Atomics.load(this.words, at + 2);
+    if ((mask & WRITE_EVENTS) !== 0) {
+      const w = Atomics.load(this.words, at + WRITER);
       if (w !== 0) wakeRef(w - 1);
     }
   }
 
   /**
    * Dispatches the first `n` events of `events` (what one `epoll_wait` returned); returns true if
-   * the shutdown eventfd was among them. Used by the reactor thread and the inline driver alike.
+   * the shutdown eventfd was among them. The reactor thread's loop.
    */
   dispatchEvents(events: EpollEvents, n: number): boolean {
     let shutdown = false;

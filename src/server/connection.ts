@@ -27,34 +27,25 @@
  *   reported through the host and the connection is closed.
  *
  * Implementation notes:
- * - Registration with the reactor stores the task's waker for reading first, then registers the
- *   fd (the reactor's `nextId`, `setWaker`, `register`, in that order). Adding an fd to epoll
- *   reports the readiness it already has, so a request that arrived before the registration wakes
- *   the stored waker like one that arrives after, and no read has to follow the registration.
- *   (`TcpStream` registers in its constructor, before a waker can be stored, hence the reactor is
- *   used directly here, as a leaf future does.)
- * - When the request is rarely there yet at accept time (a plain listener), the first poll only
- *   registers: a read would nearly always say `EAGAIN`. When the listener defers accepts until
- *   data has arrived (`TCP_DEFER_ACCEPT`, `dataFirst`), the first poll reads at once and registers
- *   only if the connection has to wait: a `Connection: close` request is then read, answered and
- *   closed with no `epoll_ctl` and no reactor event at all.
+ * - The connection talks to a {@link ByteStream} (a `TcpStream` now, a TLS stream later) through
+ *   its polls; the stream registers with the reactor lazily, the first time the connection has to
+ *   wait on it. Whether the first poll reads at once is decided when the stream is accepted:
+ *   when the listener defers accepts until data has arrived (`TCP_DEFER_ACCEPT`), the stream
+ *   assumes it is readable, so the first poll reads and the stream registers only if the
+ *   connection has to wait: a `Connection: close` request is then read, answered and closed with
+ *   no `epoll_ctl` and no reactor event at all. With a plain listener the request is rarely there
+ *   yet, and the first poll only registers (a read would nearly always say `EAGAIN`).
  * - Reads go into one scratch buffer shared by every connection of the thread (polls never
  *   overlap). Complete simple requests are taken from it in place (request-head.ts); anything
  *   else, and everything after it, is copied into the general request parser. Answers due
  *   together are written one after the other into a shared output buffer and sent with one
- *   `send`. Only bytes the kernel did not take are copied into a buffer of the connection's own.
- * - Edge-triggered readiness: once registered, the task's waker is stored for a direction once and
- *   stays stored (the reactor keeps it until it is replaced or the source deregistered). After
- *   that, every edge wakes the task, so a read or send that returns `EAGAIN` can return `PENDING`
- *   at once, without the store-then-retry a changed waker needs.
- * - Reads stop at a short read (fewer bytes than asked: the socket held no more at that moment,
- *   and any byte that arrives later raises a new edge), saving the `read` that would only say
- *   `EAGAIN` (a third of the syscalls of a keep-alive request). The exception is the peer's FIN:
- *   `read` returns the data before it and reports the end only on the next call, and the FIN's
- *   edge may have been merged into the wake being served. So when anything still waits on the
- *   connection (an answer not yet due, part of a request), a short read is confirmed by one more
- *   read: a disconnect while waiting is never missed. When every request read was answered at
- *   once, a merged FIN is noticed at the next event or the idle timeout at worst.
+ *   write. Only bytes the stream did not take are copied into a buffer of the connection's own.
+ * - Reads stop at a short read (fewer bytes than asked: the socket held no more at that moment;
+ *   the stream clears its readiness, and any byte that arrives later raises a new edge), saving
+ *   the `read` that would only say `EAGAIN` (a third of the syscalls of a keep-alive request).
+ *   Before the connection waits it polls the stream once more, which costs no syscall: it stores
+ *   the waker and looks at the readiness, where a FIN that came with the data being served is
+ *   still recorded, so a disconnect while an answer waits is never missed.
  * - One timer per connection, re-armed lazily: it sleeps until the earliest of the next answer's
  *   due time and the current deadline; when a deadline moves later (every keep-alive request
  *   moves the idle deadline) the timer is left alone and, when it fires early, is re-armed for what
@@ -67,13 +58,10 @@ import { IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { latin1 } from "../http/parse-buffer.js";
 import { HttpRequestError, RequestParser } from "../http/parse-request.js";
-import { reactor } from "../runtime/init.js";
-import { Interest, type Source } from "../runtime/reactor.js";
+import type { ByteStream } from "../net/byte-stream.js";
 import type { JoinHandle } from "../runtime/task.js";
 import type { Waker } from "../future/waker.js";
-import * as sys from "../sys/index.js";
 import { sleep } from "../time/sleep.js";
-import { deregisterAndClose } from "../net/close.js";
 import { SimpleHead } from "./request-head.js";
 import { responseBound, writeResponse } from "./response.js";
 import { route } from "./route.js";
@@ -91,7 +79,6 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const IN = Buffer.allocUnsafe(64 * 1024);
 const OUT = Buffer.allocUnsafe(64 * 1024);
 const HEAD = new SimpleHead();
-const WOULD_BLOCK = sys.WOULD_BLOCK;
 
 /** What a connection needs from the server that owns it. */
 export interface ConnectionHost {
@@ -122,18 +109,16 @@ class Reply {
  *
  * @example
  * ```ts
- * // in the server's accept loop (inside a poll), for an fd from listener.tryAccept():
- * const connection = new Connection(fd, host, performance.now());
+ * // in the server's accept loop (inside a poll), for a stream from listener.pollAccept(waker):
+ * const connection = new Connection(stream, host, performance.now());
  * connection.handle = spawn(connection);
  * // later, to close it from the server: connection.abort();
  * ```
  */
-export class Connection implements Future<void>, Source {
+export class Connection implements Future<void> {
   /** The task serving this connection, set by whoever spawned it; used by {@link abort}. */
   handle: JoinHandle<void> | null = null;
 
-  /** The reactor token once registered (at the first poll), else -1. */
-  private id = -1;
   /** The general parser, created for the first request the fast path does not take. */
   private parser: RequestParser | null = null;
   private readonly queue: Reply[] = [];
@@ -142,9 +127,6 @@ export class Connection implements Future<void>, Source {
   private pendingOff = 0;
   /** When the pending bytes last made progress. */
   private writeSince = 0;
-  /** The wakers stored with the reactor for each direction (see the implementation notes). */
-  private readWaker: Waker | null = null;
-  private writeWaker: Waker | null = null;
   private timer: Future<void> | null = null;
   private timerAt = Infinity;
   /** When the current request head started: the connection's start, then the first byte of each request. */
@@ -159,19 +141,13 @@ export class Connection implements Future<void>, Source {
   private lingerClose = false;
   private lingerUntil = -1;
   private eof = false;
-  /** The last read returned `EAGAIN` (not just fewer bytes than asked). */
-  private drained = false;
   private closed = false;
 
-  /**
-   * @param fd - an accepted, non-blocking socket; the connection owns it from now on.
-   * @param dataFirst - the listener defers accepts until data arrives: read before registering.
-   */
+  /** @param stream - an accepted connection; the connection owns it from now on. */
   constructor(
-    readonly fd: number,
+    private readonly stream: ByteStream,
     private readonly host: ConnectionHost,
     now: number,
-    private readonly dataFirst = false,
   ) {
     this.headStart = now;
   }
@@ -185,11 +161,7 @@ export class Connection implements Future<void>, Source {
     if (this.closed) pollAfterReady("delay server connection");
     let done: boolean;
     try {
-      if (this.id < 0 && !this.dataFirst) {
-        // The first poll: register, waker first; the first read waits for the first event.
-        this.register(waker);
-        done = this.wait(waker, performance.now());
-      } else done = this.lingerUntil >= 0 ? this.linger(waker, performance.now()) : this.step(waker, performance.now());
+      done = this.lingerUntil >= 0 ? this.linger(waker, performance.now()) : this.step(waker, performance.now());
     } catch (e) {
       if (!(e instanceof IoError)) this.host.reportError(e);
       done = true;
@@ -214,7 +186,8 @@ export class Connection implements Future<void>, Source {
   private step(waker: Waker, now: number): boolean {
     for (let round = 0; ; round++) {
       const reading = !this.eof && this.buffered() < READ_CAP && this.queue.length < MAX_QUEUED;
-      if (reading) this.fill(waker, now);
+      // Whether the stream holds the waker for reading (its poll said PENDING).
+      const waiting = reading && this.fill(waker, now);
       const parsedAll = this.noMore || this.parse(now);
       const answered = this.answer(waker, now);
       if (this.eof) return true;
@@ -226,40 +199,29 @@ export class Connection implements Future<void>, Source {
       if (round < 8) {
         // Reading or parsing stopped because the queue or the buffer was full, and answers made room.
         if (answered > 0 && (!reading || !parsedAll)) continue;
-        // Something still waits on the connection: confirm the short read (see the notes on FIN).
-        if (reading && !this.drained && (this.queue.length > 0 || this.buffered() > 0)) continue;
-      }
-      if (reading && this.readWaker !== waker) {
-        // About to wait with no waker stored for reading. Registering reports what is there
-        // already; a changed waker on a registered fd needs a read after it is stored.
-        if (this.id < 0) this.register(waker);
-        else {
-          this.storeReadWaker(waker);
-          continue;
-        }
+        // Reading stopped at a short read: poll once more before waiting (see the notes); what
+        // came in between is served first.
+        if (reading && parsedAll && !waiting && !this.fill(waker, now)) continue;
+      } else if (reading && !waiting) {
+        // Out of rounds with no waker stored for reading: come back in a moment instead.
+        waker.wake();
       }
       return this.wait(waker, now);
     }
   }
 
-  /** Reads until a short read, `EAGAIN` or end of stream, taking requests out of what arrives. */
-  private fill(waker: Waker, now: number): void {
-    this.drained = false;
+  /**
+   * Reads until a short read, `PENDING` or end of stream, taking requests out of what arrives.
+   * Returns true when the stream said `PENDING` (the waker is stored, or the budget is spent and
+   * the task woken).
+   */
+  private fill(waker: Waker, now: number): boolean {
     for (;;) {
-      const n = this.read();
-      if (n === WOULD_BLOCK) {
-        if (this.readWaker !== waker && this.id >= 0) {
-          this.storeReadWaker(waker);
-          continue; // the retry after storing the waker
-        }
-        // Not registered yet: registering (waker first) reports readiness that is already there.
-        if (this.id < 0) this.register(waker);
-        this.drained = true;
-        return;
-      }
+      const n = this.stream.pollRead(waker, IN, 0, IN.length);
+      if (n === PENDING) return true;
       if (n === 0) {
         this.eof = true;
-        return;
+        return false;
       }
       if (this.noMore) {
         // Bytes after the last request we will answer: dropped, and the close must linger.
@@ -273,9 +235,9 @@ export class Connection implements Future<void>, Source {
           if (this.noMore) this.lingerClose = true;
           else this.generalParser().push(IN.subarray(taken, n));
         }
-        if (this.buffered() >= READ_CAP) return;
+        if (this.buffered() >= READ_CAP) return false;
       }
-      if (n < IN.length) return;
+      if (n < IN.length) return false;
     }
   }
 
@@ -363,17 +325,13 @@ export class Connection implements Future<void>, Source {
     return taken;
   }
 
-  /** Sends `buf[off..end)`; what the kernel does not take is copied to `pending`. Returns true when all was sent. */
+  /** Sends `buf[off..end)`; what the stream does not take is copied to `pending`. Returns true when all was sent. */
   private send(buf: Buffer, off: number, end: number, waker: Waker, now: number): boolean {
     while (off < end) {
-      const n = this.write(buf, off, end - off);
-      if (n !== WOULD_BLOCK) {
+      const n = this.stream.pollWrite(waker, buf, off, end - off);
+      if (n !== PENDING) {
         off += n;
         continue;
-      }
-      if (this.writeWaker !== waker) {
-        this.storeWriteWaker(waker);
-        continue; // the retry after storing the waker
       }
       this.pending = Buffer.from(buf.subarray(off, end));
       this.pendingOff = 0;
@@ -388,14 +346,10 @@ export class Connection implements Future<void>, Source {
     const pending = this.pending!;
     let off = this.pendingOff;
     while (off < pending.length) {
-      const n = this.write(pending, off, pending.length - off);
-      if (n !== WOULD_BLOCK) {
+      const n = this.stream.pollWrite(waker, pending, off, pending.length - off);
+      if (n !== PENDING) {
         off += n;
         this.writeSince = now;
-        continue;
-      }
-      if (this.writeWaker !== waker) {
-        this.storeWriteWaker(waker);
         continue;
       }
       this.pendingOff = off;
@@ -448,7 +402,7 @@ export class Connection implements Future<void>, Source {
   private startLinger(waker: Waker, now: number): boolean {
     this.lingerUntil = now + Math.min(LINGER_MS, this.host.headerTimeoutMs);
     try {
-      sys.shutdown(this.fd, sys.SHUT_WR);
+      this.stream.shutdown();
     } catch {
       return true; // not connected any more: nothing to wait for
     }
@@ -458,15 +412,9 @@ export class Connection implements Future<void>, Source {
   private linger(waker: Waker, now: number): boolean {
     if (now >= this.lingerUntil) return true;
     for (;;) {
-      const n = this.read();
+      const n = this.stream.pollRead(waker, IN, 0, IN.length);
       if (n === 0) return true;
-      if (n !== WOULD_BLOCK) continue;
-      if (this.readWaker === waker) break;
-      if (this.id < 0) {
-        this.register(waker);
-        break;
-      }
-      this.storeReadWaker(waker);
+      if (n === PENDING) break;
     }
     this.arm(waker, this.lingerUntil, now);
     return false;
@@ -481,40 +429,6 @@ export class Connection implements Future<void>, Source {
     return (this.parser ??= new RequestParser({ maxBodyBytes: MAX_BODY_BYTES }));
   }
 
-  private read(): number {
-    return sys.read(this.fd, IN, 0, IN.length);
-  }
-
-  private write(buf: Buffer, off: number, len: number): number {
-    return sys.write(this.fd, buf, off, len);
-  }
-
-  private storeReadWaker(waker: Waker): void {
-    reactor().setWaker(waker, this.id, Interest.READABLE);
-    this.readWaker = waker;
-  }
-
-  private storeWriteWaker(waker: Waker): void {
-    if (this.id < 0) this.register(waker);
-    reactor().setWaker(waker, this.id, Interest.WRITABLE);
-    this.writeWaker = waker;
-  }
-
-  /** Registers the fd for both directions, edge-triggered, with `waker` stored for reading first. */
-  private register(waker: Waker): void {
-    const r = reactor();
-    const id = r.nextId();
-    r.setWaker(waker, id, Interest.READABLE);
-    try {
-      r.register(this, Interest.READABLE | Interest.WRITABLE, id);
-    } catch (e) {
-      r.deregisterForClose(id); // forgets the waker and gives the token back; the fd was never added
-      throw e;
-    }
-    this.id = id;
-    this.readWaker = waker;
-  }
-
   private close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -522,7 +436,7 @@ export class Connection implements Future<void>, Source {
     this.timer = null;
     try {
       timer?.drop?.();
-      deregisterAndClose(this, this.id);
+      this.stream.close();
     } finally {
       this.host.connectionClosed(this);
     }

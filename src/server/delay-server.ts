@@ -16,18 +16,19 @@
  *   queued, so waiting for another edge could stall forever, and retrying at once would spin. The
  *   first such error is reported on stderr.
  *
- * Implementation notes: the loop takes up to {@link ACCEPT_BUDGET} connections per poll and then
- * yields (wakes itself), so a flood of connections cannot starve the connections already open. The
- * listener's waker is stored once and stays stored, so an empty accept queue costs one `accept4`.
+ * Implementation notes: the loop takes up to {@link ACCEPT_BUDGET} connections per poll (fewer if
+ * the task's cooperative budget runs out first) and then yields (wakes itself), so a flood of
+ * connections cannot starve the connections already open. An empty accept queue costs one
+ * `accept4`, then none until the listener's next event.
  *
  * @module
  */
 import { IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import type { TcpListener } from "../net/tcp-listener.js";
+import type { TcpStream } from "../net/tcp-stream.js";
 import { spawn } from "../runtime/executor.js";
 import type { Waker } from "../future/waker.js";
-import * as sys from "../sys/index.js";
 import { sleep } from "../time/sleep.js";
 import { Connection, type ConnectionHost } from "./connection.js";
 import type { RequestLog } from "./request-log.js";
@@ -40,6 +41,9 @@ export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 export const ACCEPT_BUDGET = 64;
 /** How long the accept loop waits before retrying when the process is out of fds or memory. */
 export const ACCEPT_RETRY_MS = 20;
+
+/** Seconds a connection may wait for its first data before it is accepted without: the shortest, 1. */
+const DEFER_ACCEPT_S = 1;
 
 const RESOURCE_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
 
@@ -83,7 +87,6 @@ export class DelayServer implements Future<void>, ConnectionHost {
   private readonly log: RequestLog | null;
   private readonly onError: (error: unknown) => void;
   private waker: Waker | null = null;
-  private acceptWaker: Waker | null = null;
   private backoff: Future<void> | null = null;
   private reportedResourceError = false;
   /** The listener defers accepts until data arrives (see the constructor). */
@@ -102,12 +105,12 @@ export class DelayServer implements Future<void>, ConnectionHost {
     // TCP options into each child): one setsockopt here instead of one per connection. Without it,
     // an answer sent while the previous one is unacknowledged (pipelining) waits for the client's
     // delayed ACK, up to 40 ms.
-    sys.setNoDelay(listener.fd);
+    listener.setNoDelay();
     // Where the OS layer offers it, accept only once a connection's first data has arrived
     // (TCP_DEFER_ACCEPT): the request is there at the first read, and a short connection never
     // needs the reactor. A client that sends nothing is handed over after about a second anyway
     // (the kernel's first SYN-ACK retransmission), and the header timeout applies from then.
-    this.dataFirst = (options.deferAccept ?? true) && enableDeferAccept(listener.fd);
+    this.dataFirst = (options.deferAccept ?? true) && listener.setDeferAccept(DEFER_ACCEPT_S);
     this.onError =
       options.onError ?? ((e) => process.stderr.write(`delayserver: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
   }
@@ -147,9 +150,10 @@ export class DelayServer implements Future<void>, ConnectionHost {
     }
     const now = performance.now();
     for (let i = 0; i < ACCEPT_BUDGET; i++) {
-      let fd: number;
+      let stream: Poll<TcpStream>;
       try {
-        fd = this.listener.tryAccept();
+        // A deferred accept hands over connections whose request is there: read it at once.
+        stream = this.listener.pollAccept(waker, this.dataFirst);
       } catch (e) {
         if (!(e instanceof IoError) || !RESOURCE_ERRORS.has(e.code)) throw e;
         if (!this.reportedResourceError) {
@@ -163,16 +167,8 @@ export class DelayServer implements Future<void>, ConnectionHost {
         }
         continue;
       }
-      if (fd === sys.WOULD_BLOCK) {
-        if (this.acceptWaker !== waker) {
-          // A new waker: store it, then try once more (a connection may have come in between).
-          this.listener.waitAcceptable(waker);
-          this.acceptWaker = waker;
-          continue;
-        }
-        return PENDING;
-      }
-      this.open(fd, now);
+      if (stream === PENDING) return PENDING;
+      this.open(stream, now);
     }
     waker.wake(); // budget spent: let the connections run, then come back
     return PENDING;
@@ -199,9 +195,9 @@ export class DelayServer implements Future<void>, ConnectionHost {
     this.onError(error);
   }
 
-  private open(fd: number, now: number): void {
+  private open(stream: TcpStream, now: number): void {
     this.accepted++;
-    const connection = new Connection(fd, this, now, this.dataFirst);
+    const connection = new Connection(stream, this, now);
     this.connections.add(connection);
     connection.handle = spawn(connection);
   }
@@ -216,19 +212,6 @@ export class DelayServer implements Future<void>, ConnectionHost {
       for (const connection of [...this.connections]) connection.abort();
       this.log?.flush();
     }
-  }
-}
-
-/** Seconds a connection may wait for its first data before it is accepted without: the shortest, 1. */
-const DEFER_ACCEPT_S = 1;
-
-/** Turns on `TCP_DEFER_ACCEPT` (Linux); returns whether it is on (a kernel without it says ENOPROTOOPT). */
-function enableDeferAccept(fd: number): boolean {
-  try {
-    sys.setDeferAccept(fd, DEFER_ACCEPT_S);
-    return true;
-  } catch {
-    return false;
   }
 }
 
