@@ -42,6 +42,10 @@
  *   waker is still exported, which is how the executor knows a source may still wake it.
  * - A source is used from the thread that created it (its object cannot move); each thread has its
  *   own table of live registrations by token.
+ * - Each registration notes its token and fd in the ownership table (`thread-owned.ts`) while it
+ *   holds them, and un-notes them before it releases them: a thread that dies without closing its
+ *   sources (`process.exit`, `terminate()`, out of memory) has them reclaimed by whoever joins it
+ *   ({@link reclaimDeadSource}).
  *
  * @module
  */
@@ -52,6 +56,7 @@ import { EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, WOULD_BLOCK, close as closeFd, 
 import { currentExecutor, requireExecutor } from "./executor.js";
 import type { ExportTable } from "./export-table.js";
 import { writeLine } from "./output.js";
+import { noteOwned, noteReleased } from "./thread-owned.js";
 import { ERROR, HANGUP, READABLE, READ_CLOSED, READ_EVENTS, WRITABLE, WRITE_EVENTS, type TokenTable } from "./token-table.js";
 
 /** What a source is waited on for: a bitset. */
@@ -145,6 +150,7 @@ export class Registration {
       throw e;
     }
     live[this.token] = this;
+    if (fd >= 0) noteOwned(this.token, fd);
   }
 
   /** The source's file descriptor. */
@@ -172,10 +178,13 @@ export class Registration {
         throw new RuntimeError(`id ${this.token} is registered for fd ${this.sourceFd} already`);
       return;
     }
-    if (fd !== undefined) this.sourceFd = fd;
     const t = table!;
-    epollAdd(t.epfd, this.sourceFd, EVENTS, this.token, t.generation(this.token));
+    epollAdd(t.epfd, fd ?? this.sourceFd, EVENTS, this.token, t.generation(this.token));
     this.added = true;
+    if (fd !== undefined && fd !== this.sourceFd) {
+      this.sourceFd = fd;
+      noteOwned(this.token, fd);
+    }
   }
 
   /**
@@ -333,6 +342,7 @@ export class Registration {
   /** Forgets the wakers, gives the token back (a new generation for its next user). */
   private release(): void {
     this.open = false;
+    noteReleased(this.token);
     const t = table!;
     const r = t.swapWaker(this.token, 1, 0);
     if (r !== 0) this.readerTable?.release(r - 1);
@@ -358,6 +368,24 @@ export function registrationOf(token: number): Registration {
   const r = Number.isInteger(token) ? live[token] : undefined;
   if (r === undefined) throw new RangeError(`no source is registered under id ${token} on this thread (ids come from nextId())`);
   return r;
+}
+
+/**
+ * @internal Gives back a source that a thread which has died left registered (found in the
+ * ownership table): takes it out of the epoll set, forgets its wakers (they belonged to the dead
+ * thread's executors), recycles the token with a new generation, and closes the fd.
+ */
+export function reclaimDeadSource(token: number, fd: number): void {
+  const t = tokenTable();
+  try {
+    epollDelete(t.epfd, fd);
+  } catch {
+    // Not in the set: the source never had to wait. Closing is all it needs.
+  }
+  t.swapWaker(token, 1, 0);
+  t.swapWaker(token, 2, 0);
+  t.release(token);
+  closeFd(fd);
 }
 
 /** Wakes `waker` if any; a waker that throws is reported and the others still run. */

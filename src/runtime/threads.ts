@@ -51,6 +51,7 @@ import { toPromise } from "./promise.js";
 import { requireExecutor } from "./executor.js";
 import { reactor, reactorBuffer, reactorMode, threadVerbose } from "./init.js";
 import { Interest } from "./reactor.js";
+import { reclaimDeadSource } from "./registration.js";
 import { CRASHED, EXITED, RETURNED, RUNNING, TERMINATED, THREW, ThreadError, ThreadOutcome, UNCAUGHT } from "./thread-outcome.js";
 import {
   claimThreadSlot,
@@ -469,7 +470,7 @@ function checkOptions(o: ThreadOptions): void {
  */
 export function reclaimSelf(): void {
   reclaimExecutorIndices(thisThread);
-  if (ownedHere() > 0) reclaimOwned([thisThread], reclaimSource);
+  if (ownedHere() > 0) reclaimOwned([thisThread], reclaimDeadSource);
 }
 
 /** Gives back what thread `thread` (a Node `threadId`, ended) and the threads it started held. */
@@ -480,15 +481,5 @@ function reclaimGone(thread: number): void {
     if (pidfd >= 0) close(pidfd);
   });
   for (const id of ids) reclaimExecutorIndices(id);
-  reclaimOwned(ids, reclaimSource);
-}
-
-function reclaimSource(token: number, fd: number): void {
-  try {
-    reactor().deregister({ fd }, token);
-  } catch {
-    // Not registered under this fd any more: the number may be someone else's now; leave it.
-    return;
-  }
-  close(fd);
+  reclaimOwned(ids, reclaimDeadSource);
 }

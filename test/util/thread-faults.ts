@@ -1,16 +1,16 @@
 /**
  * Exports that fault in the threads `thread-fault-child` starts: each first registers an eventfd
- * with the reactor and notes it as owned (what a `Registration` does), tagging the fd with a
- * counter value the parent can recognise, then raises `go` and ends the way its name says.
+ * with the reactor through the public facade (its `Registration` notes it as owned by the thread),
+ * tagging the fd with a counter value the parent can recognise, then raises `go` and ends the way
+ * its name says.
  *
- * Imports the runtime from `dist/src`, as the child does: internals (`noteOwned`) live there, and
- * one thread must not load two copies of the runtime.
+ * Imports the runtime from `dist/src`, as the child does: one thread must not load two copies of
+ * the runtime.
  *
  * `shared` (Int32): [0] go (1 once set up), [1] the eventfd's number.
  */
 import { coroutine, wait, sleep, reactor, spawnThread, Interest, type Future } from "../../src/index.js";
 import { eventfd, eventfdWrite } from "../../src/sys/index.js";
-import { noteOwned } from "../../src/runtime/thread-owned.js";
 
 /** The counter value that marks the eventfd a faulting thread leaves registered. */
 export const TAG = 0x5eed1234;
@@ -22,7 +22,6 @@ function setUp(shared: SharedArrayBuffer): void {
   const r = reactor();
   const token = r.nextId();
   r.register({ fd }, Interest.READABLE, token);
-  noteOwned(token, fd);
   Atomics.store(words, 1, fd);
   Atomics.store(words, 0, 1);
 }
