@@ -8,7 +8,8 @@ import { runNode } from "./util/run-child.js";
 test("the delay server suites pass with --reactor inline", async () => {
   const dir = new URL(".", import.meta.url).pathname;
   const files = ["delayserver-basic", "delayserver-connections", "delayserver-errors"].map((f) => `${dir}${f}.test.js`);
-  const r = await runNode(["--test", "--test-concurrency=1", ...files], {
+  // TAP, whose summary lines are read below: Node 23+ prints the spec reporter's by default.
+  const r = await runNode(["--test", "--test-reporter=tap", "--test-concurrency=1", ...files], {
     // Not a child of this runner (which would report to it instead of printing): a runner of its own.
     env: { DELAYSERVER_TEST_REACTOR: "inline", NODE_TEST_CONTEXT: undefined },
     timeoutMs: 180_000,
