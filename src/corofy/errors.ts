@@ -10,6 +10,9 @@
  * terminals turn into a link; the parts are also kept as fields. `code` is `"ECOROFY"`.
  *
  * @example
+ * <!-- ts-check
+ * declare const source: string;
+ * -->
  * ```ts
  * try { corofy(source, "main.coro"); }
  * catch (e) { if (e instanceof CorofyError) console.error(e.message); } // main.coro:4:18: ...

@@ -71,6 +71,9 @@ const HEADER_INTO = ["// =================================", "// Into this:", "/
  * Lines may end in LF, CR LF or a lone CR (returned as LF: the same offsets).
  *
  * @example
+ * <!-- ts-check
+ * import { readFileSync, writeFileSync } from "node:fs";
+ * -->
  * ```ts
  * const out = corofy(readFileSync("main.coro", "utf8"), "main.coro");
  * writeFileSync("main_corofied.ts", out);

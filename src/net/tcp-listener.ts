@@ -27,6 +27,9 @@ const FD_EXHAUSTED_RETRY_MS = 20;
  * A TCP server socket.
  *
  * @example
+ * <!-- ts-check
+ * declare function handle(stream: TcpStream): Future<void>;
+ * -->
  * ```ts
  * const listener = TcpListener.bind("127.0.0.1:0");
  * console.log(`listening on ${listener.port}`);

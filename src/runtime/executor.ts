@@ -514,6 +514,10 @@ export function spawn<T>(future: Future<T>, options?: SpawnOptions): JoinHandle<
  * waker as something that may still wake it (no deadlock is reported).
  *
  * @example
+ * <!-- ts-check
+ * declare const shared: Int32Array;
+ * declare const waker: Waker;
+ * -->
  * ```ts
  * // in a future's poll: hand the waker to a worker thread through shared memory
  * shared[0] = exportWaker(waker);

@@ -46,6 +46,17 @@ const EVENTS = EPOLLET | EPOLLIN | EPOLLOUT | EPOLLRDHUP;
  * The process's reactor, as seen from this thread. Get it with `reactor()` after `init()`.
  *
  * @example
+ * <!-- ts-check
+ * export class Leaf {
+ *   id = -1;
+ *   constructor(private stream: TcpStream, private tryRead: () => number) {}
+ *   poll(waker: Waker): number {
+ *     const tryRead = this.tryRead;
+ * ...
+ *     return n;
+ *   }
+ * }
+ * -->
  * ```ts
  * // inside a leaf future's poll, the book's order:
  * const r = reactor();

@@ -92,10 +92,12 @@ class Thread implements ThreadHandle {
  * returned future with `blockOn`. Needs `init()` (thread mode).
  *
  * @example
+ * <!-- ts-check
+ * declare function asyncMain(): Future<void>;
+ * -->
  * ```ts
  * const executor = init({ verbose: true });
- * const handles = [];
- * for (let i = 1; i < 12; i++) handles.push(spawnThread(`exec-${i}`, import.meta.url, "asyncMain"));
+ * const handles = Array.from({ length: 11 }, (_, i) => spawnThread(`exec-${i + 1}`, import.meta.url, "asyncMain"));
  * executor.blockOn(coroutine(function* () {
  *   yield* wait(asyncMain());
  *   for (const h of handles) yield* wait(h.join());
