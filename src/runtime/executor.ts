@@ -34,7 +34,7 @@ import "./one-copy.js";
 import { getDefaultDriver, type IoDriver } from "./driver.js";
 import { writeLine } from "./output.js";
 import { park, parkAsync } from "./parker.js";
-import { ABORTING, DONE, FAILED, MAX_LIVE_TASKS, OBSERVED, QUEUED, Task, type JoinHandle, type TaskOwner } from "./task.js";
+import { ABORTING, DONE, FAILED, MAX_LIVE_TASKS, OBSERVED, QUEUED, Task, type JoinHandle } from "./task.js";
 import { claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
 import { ExportTable } from "./export-table.js";
 import type { Waker } from "../future/waker.js";
@@ -115,7 +115,9 @@ function setCurrentExecutor(e: Executor | null): Executor | null {
  * })); // "done"
  * ```
  */
-export class Executor implements TaskOwner {
+// Not `implements TaskOwner`: the members that make it one are internal (stripped from the published
+// declarations), which would then claim an interface they do not show. `new Task(this, ...)` checks it.
+export class Executor {
   readonly name: string;
   readonly verbose: boolean;
   /** @internal The executor's timers (used by `sleep`). */
