@@ -8,7 +8,7 @@ import prettier from "eslint-config-prettier";
 import noFloatingFuture from "./scripts/eslint/no-floating-future.mjs";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "test/fixtures/", "bench/results/"] },
+  { ignores: ["dist/", "packages/*/dist/", "node_modules/", "test/fixtures/", "bench/results/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

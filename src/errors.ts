@@ -13,6 +13,9 @@ const ECANCELED = 125;
  * `syscall` the call that failed, the same fields Node puts on its own `SystemError`s.
  *
  * @example
+ * <!-- ts-check
+ * declare function retry(): void;
+ * -->
  * ```ts
  * try { yield* wait(TcpStream.connect("127.0.0.1:1")); }
  * catch (e) { if (e instanceof IoError && e.code === "ECONNREFUSED") retry(); }

@@ -7,9 +7,9 @@
 export { PENDING, type Pending, type Poll, type Future, type Output } from "./future/future.js";
 export { ready } from "./future/ready.js";
 export { map } from "./future/map.js";
-export { joinAll, join } from "./future/join-all.js";
-export { select, race, type Selected } from "./future/select.js";
-export { coroutine, wait, type CoroutineBody } from "./future/coroutine.js";
+export { joinAll, join, type Outputs } from "./future/join-all.js";
+export { select, race, type Selected, type SelectedOf } from "./future/select.js";
+export { coroutine, wait, type CoroutineBody, type Wait } from "./future/coroutine.js";
 export { yieldNow } from "./future/yield-now.js";
 export { fromPromise, toPromise } from "./runtime/promise.js";
 export { Waker, NoopWaker } from "./future/waker.js";

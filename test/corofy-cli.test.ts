@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { corofy, defaultDestination } from "../src/corofy/transform.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const cli = path.join(root, "dist/src/corofy/cli.js");
+// The CLI as the reactor-executor-corofy package ships it (bundled by scripts/bundle.mjs).
+const cli = path.join(root, "packages/corofy/dist/cli.js");
 const fixtures = path.join(root, "test/fixtures/corofy");
 const dir = mkdtempSync(path.join(root, "dist/test/corofy-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

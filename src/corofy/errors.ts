@@ -10,6 +10,9 @@
  * terminals turn into a link; the parts are also kept as fields. `code` is `"ECOROFY"`.
  *
  * @example
+ * <!-- ts-check
+ * declare const source: string;
+ * -->
  * ```ts
  * try { corofy(source, "main.coro"); }
  * catch (e) { if (e instanceof CorofyError) console.error(e.message); } // main.coro:4:18: ...
@@ -36,13 +39,20 @@ export class CorofyError extends Error {
   }
 }
 
+/**
+ * What ends a line in TypeScript (and JavaScript) source: CR LF, LF, a lone CR, U+2028 (line
+ * separator) and U+2029 (paragraph separator). Positions count them all, as the compiler does.
+ */
+export const LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/g;
+
 /** 1-based line and column of an offset in `text`. */
 export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+  for (const m of text.matchAll(LINE_BREAK)) {
+    if (m.index >= offset) break;
     line++;
-    lineStart = i + 1;
+    lineStart = m.index + m[0].length;
   }
   return { line, column: offset - lineStart + 1 };
 }

@@ -10,7 +10,8 @@
  * `try`/`catch`/`finally`. Output: the same file, in which each coroutine is
  *
  * - a function with the same name and parameters returning `new Coroutine0(...)`, a `Future<T>`
- *   (`T` from the return annotation, `void` without one);
+ *   (`T` from the return annotation, `void` without one: a coroutine that returns a value needs
+ *   the annotation, and its absence is an error at the `return`);
  * - a `State0` union with one member per state (`Start`, `Wait1` holding the future it waits on,
  *   ..., `Resolved`) and a class `Coroutine0` whose `poll` runs the code of the current state until
  *   the next wait; the user's statements appear as written between `---- Code you actually wrote
@@ -19,7 +20,8 @@
  *   `Into this:`.
  *
  * Everything else passes through unchanged, and the runtime names the generated code needs are
- * imported from `reactor-executor` (merged with the file's own import).
+ * imported from `reactor-executor` (merged with the file's own import). The result is
+ * type-checked before it is returned: output that would not compile is an error instead.
  *
  * The generated machine keeps the `Future` contract: it returns `PENDING` only after the future it
  * waits on did (which stored the waker); polled after it finished (returned or threw) it throws a
@@ -48,13 +50,13 @@ import ts from "typescript";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { EditedText, type Edit } from "./edited-text.js";
-import { CorofyError, errorAt, lineAndColumn } from "./errors.js";
+import { CorofyError, LINE_BREAK, errorAt, lineAndColumn } from "./errors.js";
 import { emitMachine, type Api } from "./emit.js";
 import { hoist } from "./hoist.js";
 import { Imports } from "./imports.js";
 import { markKeywords } from "./keywords.js";
 import { lower, type Names } from "./lower.js";
-import { buildTyping, type Typing } from "./typing.js";
+import { buildTyping, checkOutput, type Typing } from "./typing.js";
 
 export { CorofyError } from "./errors.js";
 
@@ -63,16 +65,46 @@ const HEADER_INTO = ["// =================================", "// Into this:", "/
 
 /**
  * Rewrites the coroutines of `source` (the text of file `fileName`, used for positions in errors
- * and to resolve imports and `tsconfig.json`) and returns the new file's text.
- * Throws a {@link CorofyError} for input it cannot rewrite.
+ * and to resolve imports and `tsconfig.json`) and returns the new file's text, which type-checks
+ * next to the source: corofy checks it before returning it. Throws a {@link CorofyError} for input
+ * it cannot rewrite, and for output that does not type-check (a type error in the input, say).
+ * Lines may end in LF, CR LF or a lone CR (returned as LF: the same offsets).
  *
  * @example
+ * <!-- ts-check
+ * import { readFileSync, writeFileSync } from "node:fs";
+ * -->
  * ```ts
  * const out = corofy(readFileSync("main.coro", "utf8"), "main.coro");
  * writeFileSync("main_corofied.ts", out);
  * ```
  */
-export function corofy(source: string, fileName: string): string {
+export function corofy(text: string, fileName: string): string {
+  const source = text.replace(/\r(?!\n)/g, "\n");
+  const output = rewrite(source, fileName);
+  const error = checkOutput(fileName, output.text);
+  if (error !== undefined) {
+    // Outside the rewritten coroutines the output is the source, so the error has a place in it;
+    // inside one, it is reported at that coroutine with the line of generated code quoted.
+    const inserted = output.blocks.findIndex((b) => b.start <= error.offset && error.offset < b.end);
+    if (inserted === -1) throw errorAt(fileName, source, output.edited.toOriginal(error.offset), error.message);
+    const { line } = lineAndColumn(output.text, error.offset);
+    const quoted = output.text.split(LINE_BREAK)[line - 1]!.trim();
+    throw errorAt(
+      fileName,
+      source,
+      output.blocks[inserted]!.keyword,
+      `the rewritten coroutine does not type-check: ${error.message}, at line ${line} of the output: ${quoted}`,
+    );
+  }
+  return output.text;
+}
+
+/** The rewritten text; `blocks`: where each rewritten coroutine is in it, and its `coroutine` keyword in the source. */
+function rewrite(
+  source: string,
+  fileName: string,
+): { text: string; edited: EditedText; blocks: { start: number; end: number; keyword: number }[] } {
   const marked = markKeywords(fileName, source);
   if (marked.coroutines.length === 0) throw new CorofyError(fileName, 1, 1, "no `coroutine function` found");
   const typing = buildTyping(fileName, source, marked);
@@ -118,6 +150,7 @@ export function corofy(source: string, fileName: string): string {
     };
     const printType = (type: ts.Type, at: ts.Node): string => typing.printType(type, at, (exported) => imports.type(exported));
     const outputType = site.declaration.type === undefined ? "void" : site.declaration.type.getText(marked.parsed);
+    if (site.declaration.type === undefined) checkReturnsNothing(typing, declaration, fail);
     const machine = lower({
       body: declaration.body,
       isWait,
@@ -153,7 +186,7 @@ export function corofy(source: string, fileName: string): string {
     edits.push({ start: commentStart, end: removalEnd(source, commentStart, site.declaration.end), text: "" });
     const original = source
       .slice(originalStart, site.declaration.end)
-      .split("\n")
+      .split(LINE_BREAK)
       .map((l) => `// ${l}`.trimEnd());
     generated.push(
       [
@@ -191,7 +224,14 @@ export function corofy(source: string, fileName: string): string {
       ? `${importLine === undefined ? "" : `${importLine}\n\n`}${block}\n\n`
       : `${importLine === undefined ? "" : `\n${importLine}`}\n\n${block}`;
   edits.push({ start: at, end: at, text });
-  return new EditedText(source, edits).text;
+  const edited = new EditedText(source, edits);
+  let from = 0;
+  const blocks = generated.map((g, i) => {
+    const start = edited.text.indexOf(g, from);
+    from = start + g.length;
+    return { start, end: from, keyword: marked.coroutines[i]!.keyword };
+  });
+  return { text: edited.text, edited, blocks };
 }
 
 /**
@@ -226,6 +266,35 @@ export function defaultDestination(src: string): string {
   return path.join(path.dirname(src), `${base}_corofied.ts`);
 }
 
+/**
+ * A coroutine without a return annotation is a `Future<void>`: a `return` with a value in it is an
+ * error asking for the annotation (the generated class would not type-check).
+ */
+function checkReturnsNothing(
+  typing: Typing,
+  declaration: Typing["coroutines"][number],
+  fail: (node: ts.Node, reason: string) => never,
+): void {
+  const { checker } = typing;
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) || ts.isClassLike(node)) return;
+    if (ts.isReturnStatement(node) && node.expression !== undefined) {
+      const type = checker.getTypeAtLocation(node.expression);
+      if ((type.flags & (ts.TypeFlags.Void | ts.TypeFlags.Undefined | ts.TypeFlags.Never)) === 0) {
+        const name = declaration.name.text;
+        const shown = checker.typeToString(type, node, ts.TypeFormatFlags.NoTruncation);
+        fail(
+          node.expression,
+          `\`${name}\` returns a value (\`${shown}\`) but has no return type annotation, so it would be a Future<void>: ` +
+            `annotate it, \`coroutine function ${name}(...): ${checker.typeToString(checker.getBaseTypeOfLiteralType(type), node, ts.TypeFormatFlags.NoTruncation)}\``,
+        );
+      }
+    }
+    node.forEachChild(visit);
+  };
+  declaration.body.forEachChild(visit);
+}
+
 /** Whether the coroutine's output type admits `undefined` (so running off the end returns it). */
 function admitsUndefined(typing: Typing, declaration: Typing["coroutines"][number]): boolean {
   const future = declaration.type;
@@ -253,8 +322,7 @@ function lineOf(source: string, typing: Typing, node: ts.Node): number {
 /** `line 12: const txt = wait Http.get(...)`, from the user's text. */
 function describe(source: string, typing: Typing, node: ts.Node): string {
   const start = typing.edited.toOriginal(node.getStart(typing.sourceFile));
-  const end = source.indexOf("\n", start);
-  let first = source.slice(start, end === -1 ? undefined : end).trim();
+  let first = source.slice(start).split(LINE_BREAK, 1)[0]!.trim();
   if (first.length > 72) first = `${first.slice(0, 69)}...`;
   return `line ${lineOf(source, typing, node)}: ${first}`;
 }

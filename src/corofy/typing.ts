@@ -93,25 +93,7 @@ export function buildTyping(file: string, text: string, marked: Marked): Typing 
   const sourcePath = path.resolve(file);
   const workPath = `${sourcePath}.corofy.ts`;
   const options = compilerOptions(path.dirname(sourcePath));
-  const host = ts.createCompilerHost(options, true);
-  const sourceFile = ts.createSourceFile(workPath, edited.text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const readFile = host.readFile.bind(host);
-  const fileExists = host.fileExists.bind(host);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.fileExists = (name) => name === workPath || fileExists(name);
-  host.readFile = (name) => (name === workPath ? edited.text : readFile(name));
-  host.getSourceFile = (name, languageVersion, onError, shouldCreate) => {
-    if (name === workPath) return sourceFile;
-    if (!name.includes("/node_modules/")) return getSourceFile(name, languageVersion, onError, shouldCreate);
-    const key = `${name}|${typeof languageVersion === "object" ? `${languageVersion.languageVersion}/${languageVersion.impliedNodeFormat}` : languageVersion}`;
-    let sf = libraryCache.get(key);
-    if (sf === undefined) {
-      sf = getSourceFile(name, languageVersion, onError, shouldCreate);
-      if (sf !== undefined) libraryCache.set(key, sf);
-    }
-    return sf;
-  };
-  const program = ts.createProgram({ rootNames: [workPath], options, host });
+  const { program, host, sourceFile } = programOver(workPath, edited.text, options);
   const checker = program.getTypeChecker();
 
   const firstKeyword = marked.coroutines[0]?.keyword ?? 0;
@@ -151,6 +133,25 @@ export function buildTyping(file: string, text: string, marked: Marked): Typing 
 
   checkWaitOperands(program, sourceFile, waits, file, text, edited);
 
+  // The builder writes a type it cannot reach from the file by its bare name (`HttpResponse`) when
+  // it has no way to write an import; such a name is imported from the runtime if the runtime
+  // exports it, and is an error asking for an annotation otherwise.
+  let inScope: Set<string> | undefined;
+  let runtimeTypes: Set<string> | undefined;
+  const reachable = (name: string): boolean => {
+    inScope ??= new Set(
+      checker.getSymbolsInScope(sourceFile, ts.SymbolFlags.Type | ts.SymbolFlags.Namespace | ts.SymbolFlags.Alias).map((s) => s.name),
+    );
+    return inScope.has(name);
+  };
+  const exportedByRuntime = (name: string): boolean => {
+    if (runtimeTypes === undefined) {
+      const module = runtime === undefined ? undefined : program.getSourceFile(runtime.resolvedFileName);
+      const symbol = module === undefined ? undefined : checker.getSymbolAtLocation(module);
+      runtimeTypes = new Set(symbol === undefined ? [] : checker.getExportsOfModule(symbol).map((s) => s.name));
+    }
+    return runtimeTypes.has(name);
+  };
   const printer = ts.createPrinter({ removeComments: true });
   const printType = (type: ts.Type, at: ts.Node, typeName: (exported: string) => string): string => {
     const flags = ts.NodeBuilderFlags.NoTruncation | ts.NodeBuilderFlags.UseAliasDefinedOutsideCurrentScope;
@@ -175,6 +176,14 @@ export function buildTyping(file: string, text: string, marked: Marked): Typing 
             const typeArguments = n.typeArguments?.map((t) => ts.visitNode(t, visitor, ts.isTypeNode));
             return context.factory.createTypeReferenceNode(renameLeftmost(context.factory, n.qualifier, typeName), typeArguments);
           }
+          if (ts.isTypeReferenceNode(n)) {
+            const name = leftmost(n.typeName);
+            if (!reachable(name.text)) {
+              if (!exportedByRuntime(name.text)) return fail();
+              const typeArguments = n.typeArguments?.map((t) => ts.visitNode(t, visitor, ts.isTypeNode));
+              return context.factory.createTypeReferenceNode(renameLeftmost(context.factory, n.typeName, typeName), typeArguments);
+            }
+          }
           if (ts.isTypeLiteralNode(n)) ts.setEmitFlags(n, ts.EmitFlags.SingleLine);
           return ts.visitEachChild(n, visitor, context);
         };
@@ -189,9 +198,66 @@ export function buildTyping(file: string, text: string, marked: Marked): Typing 
   return { checker, sourceFile, edited, coroutines, waits, printType };
 }
 
+/** A program whose one root is `text`, a virtual file at `workPath`; library files come from the cache. */
+function programOver(
+  workPath: string,
+  text: string,
+  options: ts.CompilerOptions,
+): { program: ts.Program; host: ts.CompilerHost; sourceFile: ts.SourceFile } {
+  const host = ts.createCompilerHost(options, true);
+  const sourceFile = ts.createSourceFile(workPath, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const readFile = host.readFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.fileExists = (name) => name === workPath || fileExists(name);
+  host.readFile = (name) => (name === workPath ? text : readFile(name));
+  host.getSourceFile = (name, languageVersion, onError, shouldCreate) => {
+    if (name === workPath) return sourceFile;
+    if (!name.includes("/node_modules/")) return getSourceFile(name, languageVersion, onError, shouldCreate);
+    const key = `${name}|${typeof languageVersion === "object" ? `${languageVersion.languageVersion}/${languageVersion.impliedNodeFormat}` : languageVersion}`;
+    let sf = libraryCache.get(key);
+    if (sf === undefined) {
+      sf = getSourceFile(name, languageVersion, onError, shouldCreate);
+      if (sf !== undefined) libraryCache.set(key, sf);
+    }
+    return sf;
+  };
+  return { program: ts.createProgram({ rootNames: [workPath], options, host }), host, sourceFile };
+}
+
+/** An error in the rewritten text: where it is (an offset of that text) and what it says. */
+export interface OutputError {
+  offset: number;
+  message: string;
+}
+
+/**
+ * Type-checks `output`, the rewritten version of source file `file`, as if it stood next to it
+ * (same `tsconfig.json`, same package resolution). Returns its first error, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * const error = checkOutput("main.coro", corofiedText);
+ * if (error !== undefined) console.error(error.message);
+ * ```
+ */
+export function checkOutput(file: string, output: string): OutputError | undefined {
+  const sourcePath = path.resolve(file);
+  const options = compilerOptions(path.dirname(sourcePath));
+  const { program, sourceFile } = programOver(`${sourcePath}.corofied.ts`, output, options);
+  const diagnostics = [...program.getSyntacticDiagnostics(sourceFile), ...program.getSemanticDiagnostics(sourceFile)];
+  const first = diagnostics.find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (first === undefined) return undefined;
+  return { offset: first.start ?? 0, message: `${ts.flattenDiagnosticMessageText(first.messageText, " ")} (TS${first.code})` };
+}
+
 function renameLeftmost(factory: ts.NodeFactory, name: ts.EntityName, typeName: (exported: string) => string): ts.EntityName {
   if (ts.isIdentifier(name)) return factory.createIdentifier(typeName(name.text));
   return factory.createQualifiedName(renameLeftmost(factory, name.left, typeName), name.right.text);
+}
+
+function leftmost(name: ts.EntityName): ts.Identifier {
+  return ts.isIdentifier(name) ? name : leftmost(name.left);
 }
 
 function stripExtension(p: string): string {

@@ -110,11 +110,27 @@ class Coroutine<T> implements Future<T> {
 }
 
 /**
+ * What {@link wait} returns: an iterable for `yield*` to drive, whose `yield*` evaluates to the
+ * future's output (a plain `{ [Symbol.iterator]() }` shape, so TypeScript before 5.6, whose
+ * `Iterable` takes one type argument, reads the output type too). It is not a future: `yield
+ * wait(f)`, without the star, is a compile error whose message carries the fix, and, should it
+ * run, a runtime error saying the same.
+ */
+export interface Wait<T> {
+  [Symbol.iterator](): Iterator<Future<unknown>, T, unknown>;
+  /** Not a future's `poll`: typed so that `yield wait(f)` (no star) fails to compile with this hint. */
+  poll(hint: "write `yield* wait(f)`: `yield wait(f)` yields the wait itself, not its future"): never;
+}
+
+/** The message of the runtime error for `yield wait(f)` (the type's hint, in a sentence). */
+const MISSING_STAR = "a coroutine yielded `wait(f)` itself: write `yield* wait(f)` (with the star), not `yield wait(f)`";
+
+/**
  * The iterator `yield*` drives for one `wait(f)`. It is also its own iterator result (`done`,
  * `value`): `yield*` hands the inner result object through to the driver unchanged, and the driver
  * reads it at once, so one object per wait does instead of three.
  */
-class WaitOnce<T> implements Iterator<Future<unknown>, T, unknown>, Iterable<Future<unknown>, T, unknown> {
+class WaitOnce<T> implements Iterator<Future<unknown>, T, unknown> {
   done = false;
   value: unknown;
   private yielded = false;
@@ -132,14 +148,46 @@ class WaitOnce<T> implements Iterator<Future<unknown>, T, unknown>, Iterable<Fut
     return this as IteratorResult<Future<unknown>, T>;
   }
   // The driver throws an awaited future's error into the generator; `yield*` forwards it here, and
-  // rethrowing makes it surface at the `wait` line, where the user's try/catch sees it.
+  // rethrowing makes it surface at the `wait` line, where the user's try/catch sees it. The error
+  // was made where the future failed (a socket, a timer, a child task), with none of the user's
+  // frames on the stack; here the generator's frame is, so its `wait` line is added to the error's
+  // stack. Only errors pay for this: a wait that succeeds captures nothing.
   throw(error?: unknown): IteratorResult<Future<unknown>, T> {
+    addWaitSite(error);
     throw error;
   }
   return(value?: unknown): IteratorResult<Future<unknown>, T> {
     this.done = true;
     this.value = value;
     return this as IteratorResult<Future<unknown>, T>;
+  }
+  /** Reached only when a coroutine yields the wait itself (`yield wait(f)`): see {@link Wait}. */
+  poll(): never {
+    throw new TypeError(MISSING_STAR);
+  }
+}
+
+/** Holds a captured stack; a plain object, so capturing it builds no `Error`. */
+const site: { stack?: string | undefined } = {};
+
+/**
+ * Appends the frame that called `WaitOnce.throw` (the generator, at its `yield* wait(...)`) to
+ * `error.stack` as `    at wait in <frame>`. Errors that are not `Error`s, or whose stack cannot
+ * be written, are left as they are.
+ */
+function addWaitSite(error: unknown): void {
+  if (!(error instanceof Error)) return;
+  // Only compared by identity, to cut the captured stack above it: never called, so `this` is moot.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  Error.captureStackTrace(site, WaitOnce.prototype.throw);
+  const captured = site.stack;
+  site.stack = undefined;
+  const frame = captured === undefined ? undefined : /\n\s+at (.*)/.exec(captured)?.[1];
+  if (frame === undefined) return;
+  try {
+    error.stack = `${error.stack ?? String(error)}\n    at wait in ${frame}`;
+  } catch {
+    // A frozen error or a read-only stack: the error goes on unchanged.
   }
 }
 
@@ -172,8 +220,17 @@ export function coroutine<T>(body: (() => CoroutineBody<T>) | CoroutineBody<T>):
 
 /**
  * A pause point inside a {@link coroutine}: `const x = yield* wait(future)` — the book's `.wait`.
- * Evaluates to the future's output, or throws its error at this line.
+ * Evaluates to the future's output, or throws its error at this line (whose frame is added to the
+ * error's stack as `at wait in ...`).
+ *
+ * @example
+ * ```ts
+ * const main = coroutine(function* () {
+ *   const text = yield* wait(Http.get("/100/hello"));
+ *   return text.length;
+ * });
+ * ```
  */
-export function wait<T>(future: Future<T>): Iterable<Future<unknown>, T, unknown> {
+export function wait<T>(future: Future<T>): Wait<T> {
   return new WaitOnce(future);
 }

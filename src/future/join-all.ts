@@ -33,15 +33,22 @@ class JoinAll<T> extends FanIn<T> implements Future<T[]> {
   }
 }
 
+/** The outputs of `futures`, position by position: a tuple for a tuple, an array for an array. */
+export type Outputs<F extends readonly Future<unknown>[]> = { -readonly [K in keyof F]: Output<F[K]> };
+
 /**
  * Runs `futures` concurrently; completes with their outputs in input order. A wake re-polls only
- * the child it belongs to.
+ * the child it belongs to. An array literal of futures of different types gives a typed tuple.
  *
  * @example
  * ```ts
- * const texts = yield* wait(joinAll([1, 2, 3].map((i) => Http.get(`/${i * 100}/hi${i}`))));
+ * const texts = yield* wait(joinAll([1, 2, 3].map((i) => Http.get(`/${i * 100}/hi${i}`)))); // string[]
+ * const [n, s] = yield* wait(joinAll([ready(1), ready("a")])); // [number, string]
  * ```
  */
+export function joinAll<const F extends readonly Future<unknown>[]>(futures: F): Future<Outputs<F>>;
+/** Any other iterable of futures of one type. */
+export function joinAll<T>(futures: Iterable<Future<T>>): Future<T[]>;
 export function joinAll<T>(futures: Iterable<Future<T>>): Future<T[]> {
   return new JoinAll(futures);
 }
@@ -54,6 +61,6 @@ export function joinAll<T>(futures: Iterable<Future<T>>): Future<T[]> {
  * const [n, s] = yield* wait(join(ready(1), ready("one"))); // [number, string]
  * ```
  */
-export function join<F extends Future<unknown>[]>(...futures: F): Future<{ [K in keyof F]: Output<F[K]> }> {
-  return new JoinAll(futures) as unknown as Future<{ [K in keyof F]: Output<F[K]> }>;
+export function join<const F extends readonly Future<unknown>[]>(...futures: F): Future<Outputs<F>> {
+  return new JoinAll(futures) as unknown as Future<Outputs<F>>;
 }

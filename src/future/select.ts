@@ -3,15 +3,26 @@
  *
  * @module
  */
-import { PENDING, pollAfterReady, type Future, type Poll } from "./future.js";
+import { PENDING, pollAfterReady, type Future, type Output, type Poll } from "./future.js";
 import { FanIn } from "./fan-in.js";
 import type { Waker } from "./waker.js";
 
-/** The output of {@link select}: which future won and its output. */
-export interface Selected<T> {
-  index: number;
+/**
+ * The output of {@link select}: which future won (`index`) and its output (`value`). For a tuple of
+ * futures `select` gives a union with one member per position, so testing `index` narrows `value`.
+ */
+export interface Selected<T, I extends number = number> {
+  index: I;
   value: T;
 }
+
+/**
+ * What `select(futures)` completes with: for a tuple, the union of `Selected<output, position>`;
+ * for an array of unknown length, `Selected<union of the outputs>`.
+ */
+export type SelectedOf<F extends readonly Future<unknown>[]> = number extends F["length"]
+  ? Selected<Output<F[number]>>
+  : { [K in keyof F]: Selected<Output<F[K]>, K extends `${infer I extends number}` ? I : never> }[number];
 
 class Select<T> extends FanIn<T> implements Future<Selected<T>> {
   private winner: Selected<T> | null = null;
@@ -37,12 +48,17 @@ class Select<T> extends FanIn<T> implements Future<Selected<T>> {
 /**
  * Polls `futures` concurrently and completes with the first one to finish (`{ index, value }`); the
  * rest are dropped. An error from any of them is thrown (and drops the rest). `race` is an alias.
+ * Futures of different types need no type arguments: the result is a union on `index`.
  *
  * @example
  * ```ts
- * const { index } = yield* wait(select([Http.get("/100/a"), sleep(50)])); // 1: the sleep won
+ * const first = yield* wait(select([Http.get("/100/a"), sleep(50)]));
+ * if (first.index === 0) console.log(first.value.length); // value: string here, void for index 1
  * ```
  */
+export function select<const F extends readonly Future<unknown>[]>(futures: F): Future<SelectedOf<F>>;
+/** Any other iterable of futures of one type. */
+export function select<T>(futures: Iterable<Future<T>>): Future<Selected<T>>;
 export function select<T>(futures: Iterable<Future<T>>): Future<Selected<T>> {
   return new Select(futures);
 }

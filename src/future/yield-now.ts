@@ -30,6 +30,9 @@ class YieldNow implements Future<void> {
  * the ready queue, and due timers and I/O are seen before it runs again.
  *
  * @example
+ * <!-- ts-check
+ * declare function work(i: number): void;
+ * -->
  * ```ts
  * for (let i = 0; i < 1e6; i++) { work(i); if (i % 1000 === 0) yield* wait(yieldNow()); }
  * ```

@@ -29,6 +29,9 @@ import { BlockScanner, DEFAULT_MAX_HEADER_BYTES, HttpHeaders, listItems, parseFi
  * A parsed HTTP response.
  *
  * @example
+ * <!-- ts-check
+ * declare function parseResponse(bytes: Uint8Array): HttpResponse;
+ * -->
  * ```ts
  * const res = parseResponse(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"));
  * res.status;                      // 200

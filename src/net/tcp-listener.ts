@@ -30,6 +30,9 @@ const TCP_LISTENER: SourceNames = Object.freeze({ source: "TcpListener", read: "
  * A TCP server socket.
  *
  * @example
+ * <!-- ts-check
+ * declare function handle(stream: TcpStream): Future<void>;
+ * -->
  * ```ts
  * const listener = TcpListener.bind("127.0.0.1:0");
  * console.log(`listening on ${listener.port}`);

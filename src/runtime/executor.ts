@@ -39,7 +39,7 @@ import { REAL_CLOCK, VirtualClock, type Clock } from "./clock.js";
 import { getDefaultDriver, type IoDriver } from "./driver.js";
 import { writeLine } from "./output.js";
 import { park } from "./parker.js";
-import { MAX_LIVE_TASKS, THREW, Task, YIELDED, type JoinHandle, type TaskOwner } from "./task.js";
+import { MAX_LIVE_TASKS, THREW, Task, YIELDED, type JoinHandle } from "./task.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { FailureReports } from "./failure-report.js";
 import { runOnEventLoop, type RunHost } from "./run-loop.js";
@@ -113,7 +113,10 @@ function setCurrent(e: Executor | null): void {
  * })); // "done"
  * ```
  */
-export class Executor implements TaskOwner, RunHost {
+// Not `implements TaskOwner, RunHost`: the members that make it one are internal (stripped from the
+// published declarations), which would then claim interfaces they do not show. `new Task(this, ...)`
+// and `runOnEventLoop(this, ...)` check it.
+export class Executor {
   readonly name: string;
   readonly verbose: boolean;
   /** The clock this executor's timers run on. */
@@ -479,6 +482,10 @@ export function spawn<T>(future: Future<T>, options?: SpawnOptions): JoinHandle<
  * waker as something that may still wake it (no deadlock is reported).
  *
  * @example
+ * <!-- ts-check
+ * declare const shared: Int32Array;
+ * declare const waker: Waker;
+ * -->
  * ```ts
  * // in a future's poll: hand the waker to a worker thread through shared memory
  * shared[0] = exportWaker(waker);

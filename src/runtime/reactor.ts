@@ -30,6 +30,17 @@ const SOURCE: SourceNames = Object.freeze({ source: "source", read: "read", writ
  * The process's reactor, as seen from this thread. Get it with `reactor()` after `init()`.
  *
  * @example
+ * <!-- ts-check
+ * export class Leaf {
+ *   id = -1;
+ *   constructor(private stream: TcpStream, private tryRead: () => number) {}
+ *   poll(waker: Waker): number {
+ *     const tryRead = this.tryRead;
+ * ...
+ *     return n;
+ *   }
+ * }
+ * -->
  * ```ts
  * // inside a leaf future's poll, the book's order:
  * const r = reactor();

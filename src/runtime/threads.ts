@@ -398,10 +398,12 @@ export function spawnThread<T = unknown>(options: ThreadOptions): ThreadHandle<T
  * Starts a thread named `name`: the variadic form of {@link spawnThread}, as in the book.
  *
  * @example
+ * <!-- ts-check
+ * declare function asyncMain(): Future<void>;
+ * -->
  * ```ts
  * const executor = init({ verbose: true });
- * const handles = [];
- * for (let i = 1; i < 12; i++) handles.push(spawnThread(`exec-${i}`, import.meta.url, "asyncMain"));
+ * const handles = Array.from({ length: 11 }, (_, i) => spawnThread(`exec-${i + 1}`, import.meta.url, "asyncMain"));
  * executor.blockOn(coroutine(function* () {
  *   yield* wait(asyncMain());
  *   for (const h of handles) yield* wait(h.join());
