@@ -136,6 +136,8 @@ export class ResponseParser {
   private skipped = 0;
   /** Bytes received after the end of the response, once it is complete. */
   private extra = 0;
+  /** The current head's status line is complete and was found well-formed. */
+  private lineChecked = false;
   private status = 0;
   private statusText = "";
   private headers = new HttpHeaders();
@@ -226,8 +228,14 @@ export class ResponseParser {
       if ((end < 0 ? data.length : end) - pos + this.skipped > this.maxHeaderBytes) {
         throw fail(`headers exceed ${this.maxHeaderBytes} bytes`, 431);
       }
-      if (end < 0) return pos;
+      if (end < 0) {
+        // A status line that is complete and wrong is reported now, not when the head ends (which
+        // may be never: a peer that does not speak HTTP).
+        if (!this.lineChecked && !this.scanner.inFirstLine) this.checkStatusLine(data, pos);
+        return pos;
+      }
       this.skipped = 0;
+      this.lineChecked = false;
       this.head(latin1(data, pos, end));
       pos = end;
     }
@@ -237,6 +245,14 @@ export class ResponseParser {
       if (decoder.done) this.finish(decoder.body(), decoder.trailers);
     }
     return pos;
+  }
+
+  /** Throws if the complete first line at `data[pos..]` is not a status line. */
+  private checkStatusLine(data: Buffer, pos: number): void {
+    const lf = data.indexOf(10, pos);
+    const line = latin1(data, pos, lf > pos && data[lf - 1] === 13 ? lf - 1 : lf);
+    if (!STATUS_LINE.test(line)) throw fail(`malformed status line: ${quote(line)}`, 400);
+    this.lineChecked = true;
   }
 
   /** Handles a complete head, decoded: status line, headers, then the body's framing. */
