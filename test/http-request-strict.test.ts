@@ -26,13 +26,16 @@ function parseAll(text: string, pieces = 1): { requests: HttpRequest[]; error?: 
   return { requests };
 }
 
-/** The status and message `text` is refused with, fed whole and byte by byte (the same either way). */
+/**
+ * The status and message `text` is refused with, fed whole; fed byte by byte it must be refused
+ * with the same status (the message may differ: a bad line can be noticed before it is complete).
+ */
 function refusal(text: string): [number, string] {
   const whole = parseAll(text);
   const bytes = parseAll(text, text.length);
   assert.ok(whole.error !== undefined, `accepted: ${JSON.stringify(text)}`);
   assert.ok(bytes.error !== undefined, `accepted byte by byte: ${JSON.stringify(text)}`);
-  assert.equal(bytes.error.message, whole.error.message);
+  assert.equal(bytes.error.status, whole.error.status);
   return [whole.error.status, whole.error.message];
 }
 
@@ -68,6 +71,31 @@ test("bare LF or bare CR anywhere in a request is a 400", () => {
     ],
   ];
   for (const [text, message] of cases) assert.deepEqual(refusal(text), [400, message], JSON.stringify(text));
+});
+
+test("a head that cannot become valid is refused before it is complete", () => {
+  const early = (text: string): [number, string] | undefined => {
+    const parser = new RequestParser();
+    parser.push(Buffer.from(text, "latin1"));
+    try {
+      assert.equal(parser.next(), undefined, "incomplete");
+    } catch (e) {
+      assert.ok(e instanceof HttpRequestError, String(e));
+      return [e.status, e.message];
+    }
+    return undefined;
+  };
+  // A peer that does not speak HTTP: its first line is refused as soon as it ends.
+  assert.deepEqual(early("SSH-2.0-OpenSSH_9.6\r\n"), [400, 'malformed request line: "SSH-2.0-OpenSSH_9.6"']);
+  assert.deepEqual(early("GET / HTTP/2.0\r\nHost: x\r\n"), [505, 'HTTP version not supported: "HTTP/2.0"']);
+  assert.deepEqual(early("GET / HTTP/1.1\r\nBad Name: x\r\n"), [400, 'malformed header line: "Bad Name: x"']);
+  // A bare CR where a line should end, and obs-fold, in the line still arriving.
+  assert.deepEqual(early("GET / HTTP/1.1\r\nHost: a\r\n\rZGET /evil"), [400, "bare CR in the request head (lines must end with CRLF)"]);
+  assert.deepEqual(early("GET / HTTP/1.1\r\nHost: a\rX"), [400, "bare CR in the request head (lines must end with CRLF)"]);
+  assert.deepEqual(early("GET / HTTP/1.1\r\n Host: a"), [400, "obs-fold (a line starting with whitespace) in the request head"]);
+  // What may still become valid waits.
+  assert.equal(early("GET / HTTP/1.1\r\nHost: a\r"), undefined);
+  assert.equal(early("GET / HTTP/1.1\r\nHost: a\r\nX-Long: aaaa"), undefined);
 });
 
 test("empty lines (CRLF) before a request line are still skipped, fed whole or byte by byte", () => {

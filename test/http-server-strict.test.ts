@@ -46,6 +46,16 @@ test("a bare LF in a request line, a header or a chunk line: 400 and close", asy
   }
 });
 
+test("a peer that does not speak HTTP gets a 400 at once, not silence until the header timeout", async () => {
+  const r = await exchange(server.port, ["SSH-2.0-OpenSSH_9.6\r\n"], { timeoutMs: 5_000 });
+  assert.deepEqual(
+    parseResponses(r.text).map((x) => x.status),
+    [400],
+  );
+  assert.equal(r.ended, "end");
+  assert.ok(r.ms < 2_500, `answered after ${r.ms.toFixed(0)} ms; the header timeout is 3,000 ms`);
+});
+
 test("Host: missing (HTTP/1.1), repeated or invalid is a 400 and close; HTTP/1.0 may omit it", async () => {
   for (const head of [
     "GET /0/x HTTP/1.1\r\n\r\n",

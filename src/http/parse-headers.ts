@@ -214,6 +214,11 @@ export class BlockScanner {
   get inFirstLine(): boolean {
     return this.lineStart === 0;
   }
+
+  /** How many bytes of the current block are complete lines (the offset of the line being scanned). */
+  get completeLines(): number {
+    return this.lineStart;
+  }
 }
 
 /** The end of the line from `pos` to the LF at `lf`: the index of its CR if it has one, else of the LF. */

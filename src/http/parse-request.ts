@@ -122,6 +122,13 @@ export interface RequestParserOptions {
   maxHeaderBytes?: number;
   /** The largest body accepted, in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Refuse an HTTP/1.1 request without `Host` (RFC 9112 §3.2: what a server must do). Default
+   * true; false lets the parser's grammar be checked on its own (the conformance suite) or serve
+   * behind a front end that drops the field. More than one `Host`, or an invalid one, is refused
+   * either way.
+   */
+  requireHost?: boolean;
 }
 
 /** The default limit on a request body: the delay server expects none. */
@@ -158,6 +165,20 @@ export function isValidHost(value: string): boolean {
   return HOST.test(value);
 }
 
+/** Checks a request line (without its CRLF) and returns its parts; throws a 400 or a 505. */
+function parseRequestLine(line: string): { method: string; target: string; v11: boolean } {
+  const sp1 = line.indexOf(" ");
+  const sp2 = line.indexOf(" ", sp1 + 1);
+  const method = line.slice(0, sp1);
+  const target = line.slice(sp1 + 1, sp2);
+  const version = VERSION.exec(line.slice(sp2 + 1));
+  if (sp1 < 0 || sp2 < 0 || !isToken(method) || !TARGET.test(target) || version === null) {
+    throw fail(`malformed request line: ${quote(line)}`, 400);
+  }
+  if (version[1] !== "1") throw fail(`HTTP version not supported: ${quote(line.slice(sp2 + 1))}`, 505);
+  return { method, target, v11: version[2] !== "0" };
+}
+
 /**
  * Parses the requests of one connection, one after the other.
  *
@@ -177,6 +198,11 @@ export class RequestParser {
   private readonly limits: BodyLimits;
   /** Bytes of empty lines skipped before the current request line. */
   private skipped = 0;
+  /** Bytes of the incomplete head whose complete lines were checked ({@link checkPartialHead}). */
+  private checked = 0;
+  /** Bytes of the incomplete head in which every CR was found followed by LF. */
+  private crSearched = 0;
+  private readonly requireHost: boolean;
   /** The request whose body is being received, if any. */
   private head: HttpRequestHead | undefined;
   private decoder: BodyDecoder | undefined;
@@ -186,6 +212,7 @@ export class RequestParser {
 
   constructor(options: RequestParserOptions = {}) {
     this.maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    this.requireHost = options.requireHost ?? true;
     this.limits = {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES,
       maxTrailerBytes: this.maxHeaderBytes,
@@ -198,6 +225,14 @@ export class RequestParser {
   /** The number of bytes received and not yet returned as part of a request. */
   get buffered(): number {
     return this.pending.length;
+  }
+
+  /**
+   * Whether a request is partly received: bytes of its head, or a parsed head whose body has
+   * not all arrived (whose bytes are consumed as they come, so `buffered` may be 0 meanwhile).
+   */
+  get partial(): boolean {
+    return this.pending.length > 0 || this.head !== undefined;
   }
 
   /** Adds bytes read from the connection (copied). Parsing happens in {@link next}. */
@@ -244,10 +279,14 @@ export class RequestParser {
         if (lf < 0 || lf + this.skipped >= this.maxHeaderBytes) throw fail(`request line exceeds ${this.maxHeaderBytes} bytes`, 414);
         throw fail(`headers exceed ${this.maxHeaderBytes} bytes`, 431);
       }
-      if (end < 0) return undefined;
+      if (end < 0) {
+        this.checkPartialHead(data);
+        return undefined;
+      }
       const head = this.parseHead(latin1(data, 0, end));
       this.pending.consume(end);
       this.skipped = 0;
+      this.checked = this.crSearched = 0;
       const framing = this.framing(head);
       if (framing === 0) return { ...head, body: EMPTY };
       this.head = head;
@@ -287,25 +326,44 @@ export class RequestParser {
     return lineStarts;
   }
 
+  /**
+   * Checks what has arrived of a head that is not complete yet, so that a request that cannot be
+   * valid is refused now rather than when its head ends, which may be never (a peer that does not
+   * speak HTTP; a bare CR where a line should end). Each complete line is checked once, with the
+   * checks of {@link parseHead}; in the line still arriving, a CR not followed by LF and a line
+   * starting with whitespace (obs-fold, which a server must refuse, RFC 9112 §5.2).
+   */
+  private checkPartialHead(data: Buffer): void {
+    const complete = this.scanner.completeLines;
+    if (complete > this.checked) {
+      const text = latin1(data, this.checked, complete);
+      let pos = 0;
+      if (this.checked === 0) {
+        pos = text.indexOf("\n") + 1;
+        parseRequestLine(text.slice(0, pos - 2));
+      }
+      parseFields(text, pos, new HttpHeaders(), false, fail);
+      this.checked = complete;
+    }
+    if (complete > 0 && (data[complete] === 32 || data[complete] === 9)) {
+      throw fail("obs-fold (a line starting with whitespace) in the request head", 400);
+    }
+    for (let cr = data.indexOf(13, Math.max(complete, this.crSearched)); cr >= 0; cr = data.indexOf(13, cr + 1)) {
+      if (cr + 1 === data.length) break;
+      if (data[cr + 1] !== 10) throw fail("bare CR in the request head (lines must end with CRLF)", 400);
+    }
+    this.crSearched = Math.max(data.length - 1, 0);
+  }
+
   /** Parses a complete head, decoded: the request line, then the header fields. */
   private parseHead(text: string): HttpRequestHead {
     const lf = text.indexOf("\n");
-    const line = text.slice(0, lf - 1);
-    const sp1 = line.indexOf(" ");
-    const sp2 = line.indexOf(" ", sp1 + 1);
-    const method = line.slice(0, sp1);
-    const target = line.slice(sp1 + 1, sp2);
-    const version = VERSION.exec(line.slice(sp2 + 1));
-    if (sp1 < 0 || sp2 < 0 || !isToken(method) || !TARGET.test(target) || version === null) {
-      throw fail(`malformed request line: ${quote(line)}`, 400);
-    }
-    if (version[1] !== "1") throw fail(`HTTP version not supported: ${quote(line.slice(sp2 + 1))}`, 505);
+    const { method, target, v11 } = parseRequestLine(text.slice(0, lf - 1));
     const headers = new HttpHeaders();
     parseFields(text, lf + 1, headers, false, fail);
-    const v11 = version[2] !== "0";
     const hosts = headers.getAll("host");
     if (hosts.length > 1) throw fail(`more than one Host field (${hosts.length})`, 400);
-    if (hosts.length === 0 ? v11 : !isValidHost(hosts[0] as string)) {
+    if (hosts.length === 0 ? v11 && this.requireHost : !isValidHost(hosts[0] as string)) {
       throw fail(hosts.length === 0 ? "missing Host field (required in HTTP/1.1)" : `invalid Host: ${quote(hosts[0] as string)}`, 400);
     }
     const connectionValue = headers.get("connection");
