@@ -34,7 +34,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
  * is allocated as the bytes come, so a peer that announces a large body and sends nothing costs
  * this much, not the length it announced.
  */
-export const INITIAL_BODY_BYTES = 16 * 1024;
+export const INITIAL_BODY_BYTES = 64 * 1024;
 
 /**
  * How a body is delimited: a byte count (`Content-Length`), `"chunked"`, or `"close"` (until EOF).

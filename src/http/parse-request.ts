@@ -269,8 +269,11 @@ export class RequestParser {
 
   private parse(): HttpRequest | undefined {
     if (this.head === undefined) {
-      if (this.scanner.inFirstLine && !this.skipEmptyLines()) return undefined;
-      const data = this.pending.view();
+      let data = this.pending.view();
+      if (this.scanner.inFirstLine && (data[0] === 13 || data[0] === 10)) {
+        if (!this.skipEmptyLines()) return undefined;
+        data = this.pending.view();
+      }
       const end = this.scanner.scan(data, 0);
       if (end === BARE_LF) throw fail("bare LF in the request head (lines must end with CRLF)", 400);
       const size = (end < 0 ? data.length : end) + this.skipped;

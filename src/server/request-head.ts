@@ -32,12 +32,21 @@ import { HOST_SYNTAX, isValidHost } from "../http/parse-request.js";
 
 /** A request target: visible ASCII and obs-text (as RequestParser's check). */
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+const NAME = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+const VALUE = "[\\t\\x20-\\x7e\\x80-\\xff]*";
 /** Field lines: `token ":" value`, CRLF between them; values without control characters but HTAB. */
-const FIELDS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
-/** A first field line that is `Host` (as clients spell it) with a valid value. */
-const HOST_FIRST = new RegExp(`^Host:[\\t ]*${HOST_SYNTAX}[\\t ]*(?:\\r\\n|$)`);
-/** A field that matters (see {@link SPECIAL}) on a line other than the first. */
-const LATER_SPECIAL = /\n(?:content-length|transfer-encoding|connection|host):/i;
+const FIELDS = new RegExp(`^${NAME}:${VALUE}(?:\\r\\n${NAME}:${VALUE})*$`);
+/**
+ * The field lines nearly every client sends, checked in one pass: a valid `Host` first (its
+ * value the parser's `HOST_SYNTAX`), then lines of {@link FIELDS}' shape none of which is `Host`,
+ * `Connection`, `Content-Length` or `Transfer-Encoding`, except at most one `Connection: close` or
+ * `Connection: keep-alive` (captured).
+ */
+const OTHER_LINES = `(?:\\r\\n(?!(?:content-length|transfer-encoding|connection|host):)${NAME}:${VALUE})*`;
+const COMMON = new RegExp(
+  `^Host:[\\t ]*${HOST_SYNTAX}[\\t ]*${OTHER_LINES}(?:\\r\\nConnection:[\\t ]*(close|keep-alive)[\\t ]*${OTHER_LINES})?$`,
+  "i",
+);
 /** The fields that change framing, the connection's fate or the checks, with their value. */
 const SPECIAL = /(?:^|\n)(content-length|transfer-encoding|connection|host):[\t ]*([^\r]*?)[\t ]*(?:\r|$)/gi;
 
@@ -85,14 +94,16 @@ export class SimpleHead {
     let hosts = 0;
     if (lineEnd < end) {
       const fields = text.slice(lineEnd + 2, end);
-      if (!FIELDS.test(fields)) return -1;
-      // The shape nearly every client sends: `Host` first, and no other field that matters.
-      const hostFirst = HOST_FIRST.test(fields);
-      if (hostFirst) hosts = 1;
-      if (!hostFirst || LATER_SPECIAL.test(fields)) {
+      const common = COMMON.exec(fields);
+      if (common !== null) {
+        hosts = 1;
+        const connection = common[1]?.toLowerCase();
+        close = connection === "close";
+        keepAliveAsked = connection === "keep-alive";
+      } else {
+        if (!FIELDS.test(fields)) return -1;
         let connections = 0;
-        // After a valid first `Host` line, the lines after it are what is left to look at.
-        SPECIAL.lastIndex = hostFirst ? fields.indexOf("\n") : 0;
+        SPECIAL.lastIndex = 0;
         for (let m = SPECIAL.exec(fields); m !== null; m = SPECIAL.exec(fields)) {
           const value = m[2]!;
           const nameLength = m[1]!.length;
