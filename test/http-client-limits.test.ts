@@ -88,12 +88,12 @@ test("an endless body: the read loop spends the task's budget, so timeoutMs fire
       const ms = performance.now() - t0;
       stop = true;
       yield* wait(other);
-      return [error, ms < 10000, turns > 1, request.exhausted > 0];
+      return [error, ms < 10000, turns > 1];
     }));
     `,
     { timeoutMs: 60_000, heapMiB: 256 },
   );
-  assert.deepEqual(out, ["TimeoutError", true, true, true]);
+  assert.deepEqual(out, ["TimeoutError", true, true]);
 });
 
 test(
@@ -188,8 +188,10 @@ test("Http.request takes host and port for a bare path, as Http.get does", () =>
   assert.ok(timedOut instanceof TimeoutError, String(timedOut));
 });
 
-test("the client spends one unit of budget per read and yields when it runs out", () => {
-  const request = new Budgeted(Http.request({ url: `http://${server.address}/one-byte-chunks/200000` }), 1);
+test("the client spends the task's budget as it reads and yields when it runs out", () => {
+  // Two units: one read per poll whether the read loop or the stream below it spends them (the
+  // reactor's registration spends one per ready read on branches that have it).
+  const request = new Budgeted(Http.request({ url: `http://${server.address}/one-byte-chunks/200000` }), 2);
   const res = executor.blockOn(request);
   assert.equal(res.body.length, 200_000);
   assert.ok(request.exhausted > 0, "the budget never ran out");

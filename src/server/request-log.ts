@@ -7,8 +7,9 @@
  *   `n` counts these requests only, from 1, so it stays the book's request number.
  * - `!{status} {method} {target}: {reason}` for a request answered with an error status (400,
  *   404, 405, 413, 431, ...), not counted in `n`: the method and target as received (the target
- *   cut at 200 chars), the reason being the one-line explanation sent in the body. A request
- *   refused before its request line could be read shows `-` for method and target:
+ *   cut at 200 chars), the reason being the one-line explanation sent in the body (without a
+ *   leading repeat of the status, `400 Bad Request: `). A request refused before its request
+ *   line could be read shows `-` for method and target:
  *   `!400 - -: bare LF in the request head (lines must end with CRLF)`.
  *
  * Contract: lines are appended to a batch and written with `fs.writeSync` when the batch passes
@@ -66,7 +67,10 @@ export class RequestLog {
    */
   refused(status: number, method: string | undefined, target: string | undefined, reason: string): void {
     const shownTarget = target === undefined ? "-" : visible(target.length > MAX_TARGET ? `${target.slice(0, MAX_TARGET)}...` : target);
-    this.line(`!${status} ${method ?? "-"} ${shownTarget}: ${visible(reason.endsWith("\n") ? reason.slice(0, -1) : reason)}`);
+    let text = reason.endsWith("\n") ? reason.slice(0, -1) : reason;
+    // A body that starts by repeating the status ("400 Bad Request: ...") is shown without it.
+    if (text.startsWith(`${status} `) && text.includes(": ")) text = text.slice(text.indexOf(": ") + 2);
+    this.line(`!${status} ${method ?? "-"} ${shownTarget}: ${visible(text)}`);
   }
 
   /** Appends one line (without its newline). */
