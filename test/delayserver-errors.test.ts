@@ -1,5 +1,5 @@
 // Bad input gets DESIGN's statuses: 400 (bad delay, bad escape, malformed request line), 404 with
-// the usage line, 405, 431; the connection stays usable after a routing error and is closed
+// the usage line, 405 (with Allow: GET, HEAD), 431; the connection stays usable after a routing error and is closed
 // (lingering) after a request the parser refused.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -53,10 +53,10 @@ test("404 with the usage line for a path with fewer than two segments", async ()
   }
 });
 
-test("405 with Allow: GET for another method; the connection stays usable", async () => {
+test("405 with Allow: GET, HEAD for another method; the connection stays usable", async () => {
   const r = await exchange(server.port, [
     "POST /0/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
-    "HEAD /0/x HTTP/1.1\r\nHost: x\r\n\r\n",
+    "OPTIONS /0/x HTTP/1.1\r\nHost: x\r\n\r\n",
     "DELETE /0/x HTTP/1.1\r\nHost: x\r\n\r\n",
     request("/0/after", "Connection: close\r\n"),
   ]);
@@ -65,9 +65,9 @@ test("405 with Allow: GET for another method; the connection stays usable", asyn
   assert.deepEqual(
     responses.map((x) => [x.status, x.headers.allow, x.headers.connection]),
     [
-      [405, "GET", "keep-alive"],
-      [405, "GET", "keep-alive"],
-      [405, "GET", "keep-alive"],
+      [405, "GET, HEAD", "keep-alive"],
+      [405, "GET, HEAD", "keep-alive"],
+      [405, "GET, HEAD", "keep-alive"],
       [200, undefined, "close"],
     ],
   );

@@ -46,17 +46,20 @@ function check(text: string | Buffer, expectFast?: boolean): void {
 
 test("accepts the common shapes, with the general parser's result", () => {
   check("GET /0/hi HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n", true);
-  check("GET /0/hi HTTP/1.1\r\n\r\n", true);
+  check("GET /0/hi HTTP/1.1\r\nhost:[::1]:80 \r\n\r\n", true);
+  check("GET /0/hi HTTP/1.1\r\nUser-Agent: x\r\nHost: h\r\n\r\n", true);
+  check("GET /0/hi HTTP/1.1\r\nHost:\r\n\r\n", true);
   check("GET /0/hi HTTP/1.0\r\n\r\n", true);
+  check("GET /0/hi HTTP/1.0\r\nHost: x\r\n\r\n", true);
   check("GET /0/hi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", true);
   check("GET /0/hi HTTP/1.1\r\nHost: x\r\nconnection:CLOSE \r\n\r\n", true);
   check("GET /0/hi HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true);
-  check("GET /0/hi HTTP/1.1\r\nUser-Agent: curl/8\r\nAccept: */*\r\nX-Empty:\r\nX-Tab:\tv\t\r\n\r\n", true);
+  check("GET /0/hi HTTP/1.1\r\nHost: h\r\nUser-Agent: curl/8\r\nAccept: */*\r\nX-Empty:\r\nX-Tab:\tv\t\r\n\r\n", true);
   check("GET /0/caf\xc3\xa9?q=1 HTTP/1.1\r\nHost: x\r\n\r\n", true);
   check("GET http://h:1/0/x HTTP/1.1\r\nHost: x\r\n\r\nGET /next", true);
   const ten = "GET /0/a HTTP/1.0\r\n\r\n";
   assert.deepEqual(fast(Buffer.from(ten)), { target: "/0/a", keepAlive: false, end: ten.length });
-  const close = "GET /0/a HTTP/1.1\r\nConnection: close\r\n\r\n";
+  const close = "GET /0/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   assert.deepEqual(fast(Buffer.from(close)), { target: "/0/a", keepAlive: false, end: close.length });
 });
 
@@ -86,6 +89,19 @@ test("declines what it does not handle (the general parser decides)", () => {
     "GET /0/hi HTTP/1.1\r\nConnection: close, upgrade\r\n\r\n",
     "GET /0/hi HTTP/1.1\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n",
     "GET /0/hi HTTP/1.1\r\nNoColon\r\n\r\n",
+    // Host: missing in HTTP/1.1, repeated, or invalid (the parser answers 400)
+    "GET /0/hi HTTP/1.1\r\n\r\n",
+    "GET /0/hi HTTP/1.1\r\nConnection: close\r\n\r\n",
+    "GET /0/hi HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n",
+    "GET /0/hi HTTP/1.1\r\nHost: a\r\nX: 1\r\nhost: b\r\n\r\n",
+    "GET /0/hi HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+    "GET /0/hi HTTP/1.1\r\nHost: a b\r\n\r\n",
+    "GET /0/hi HTTP/1.1\r\nX: 1\r\nHost: a/b\r\n\r\n",
+    "GET /0/hi HTTP/1.0\r\nHost: @\r\n\r\n",
+    // bare LFs that a CRLF-only front end would read differently (request smuggling)
+    "GET /0/first HTTP/1.1\r\nHost: x\r\nX-Pad: a\n\nGET /0/hidden HTTP/1.1\nHost: x\n\r\n\r\n",
+    "GET /0/first\nGET /0/decoy HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /0/hi HTTP/1.1\r\nHost: x\nX: y\r\n\r\n",
     `GET /0/x HTTP/1.1\r\nX: ${"a".repeat(16 * 1024)}\r\n\r\n`,
   ]) {
     check(text, false);
@@ -93,15 +109,15 @@ test("declines what it does not handle (the general parser decides)", () => {
 });
 
 test("the head limit is the general parser's, to the byte", () => {
-  const base = "GET /0/x HTTP/1.1\r\nX: \r\n\r\n".length;
-  const at = (n: number): string => `GET /0/x HTTP/1.1\r\nX: ${"a".repeat(n)}\r\n\r\n`;
+  const base = "GET /0/x HTTP/1.1\r\nHost: h\r\nX: \r\n\r\n".length;
+  const at = (n: number): string => `GET /0/x HTTP/1.1\r\nHost: h\r\nX: ${"a".repeat(n)}\r\n\r\n`;
   check(at(16 * 1024 - base), true);
   check(at(16 * 1024 - base + 1), false);
   assert.equal(general(Buffer.from(at(16 * 1024 - base + 1))), "error");
 });
 
 test("starts at the offset given and stops at the end of the head (pipelining)", () => {
-  const two = "GET /0/a HTTP/1.1\r\n\r\nGET /0/b HTTP/1.1\r\nConnection: close\r\n\r\n";
+  const two = "GET /0/a HTTP/1.1\r\nHost: h\r\n\r\nGET /0/b HTTP/1.1\r\nConnection: close\r\nHost: h\r\n\r\n";
   const h = new SimpleHead();
   const first = h.parse(two, 0);
   assert.equal(h.target, "/0/a");
@@ -123,17 +139,32 @@ test("generated heads: wherever the fast path accepts, the general parser agrees
   const methods = ["GET", "GET", "GET", "POST", "get", "G ET"];
   const targets = ["/0/hi", "/10/a/b", "/x?y", "/caf\xc3\xa9", "/a b", "/\x00", "*", "http://h/0/x", ""];
   const versions = ["HTTP/1.1", "HTTP/1.1", "HTTP/1.0", "HTTP/1.9", "HTTP/2.0", "HTTP/1.1 ", "http/1.1"];
-  const names = ["Host", "Connection", "connection", "CONNECTION", "Content-Length", "Transfer-Encoding", "X-A", "Bad Name", "", "X\x01"];
+  const names = [
+    "Host",
+    "Host",
+    "host",
+    "Connection",
+    "connection",
+    "CONNECTION",
+    "Content-Length",
+    "Transfer-Encoding",
+    "X-A",
+    "Bad Name",
+    "",
+    "X\x01",
+  ];
   const values = ["x", "close", "keep-alive", "Close ", " keep-alive", "close, upgrade", "0", "chunked", "", "\t", "a\x7f", "\xe9"];
+  const hosts = ["x", "127.0.0.1:8080", "[::1]:80", "", "localhost", "x ", "a b", "h:x", "a/b", "[::1"];
   const ends = ["\r\n", "\r\n", "\r\n", "\n", "\r"];
   let accepted = 0;
-  for (let i = 0; i < 100_000; i++) {
+  for (let i = 0; i < 200_000; i++) {
     let text = `${pick(methods)} ${pick(targets)} ${pick(versions)}${pick(ends)}`;
+    if (rand(5) !== 0) text += `${rand(8) === 0 ? "host" : "Host"}:${rand(2) === 0 ? " " : ""}${pick(hosts)}${pick(ends)}`;
     const fields = rand(4);
     for (let f = 0; f < fields; f++)
       text += `${pick(names)}${rand(8) === 0 ? " " : ""}:${rand(2) === 0 ? " " : ""}${pick(values)}${pick(ends)}`;
     text += pick(ends);
-    if (rand(4) === 0) text += "GET /0/next HTTP/1.1\r\n\r\n";
+    if (rand(4) === 0) text += "GET /0/next HTTP/1.1\r\nHost: x\r\n\r\n";
     const bytes = Buffer.from(text, "latin1");
     const f = fast(bytes);
     if (f === null) continue;

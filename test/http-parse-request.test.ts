@@ -13,6 +13,7 @@ function summary(req: HttpRequest) {
     version: req.version,
     headers: [...req.headers.entries()],
     keepAlive: req.keepAlive,
+    expectContinue: req.expectContinue,
     body: Buffer.from(req.body).toString("latin1"),
   };
 }
@@ -34,6 +35,10 @@ function feed(bytes: Buffer, cuts: number[], options?: RequestParserOptions): Ht
   return requests;
 }
 
+function byteCuts(n: number): number[] {
+  return Array.from({ length: n - 1 }, (_, i) => i + 1);
+}
+
 function requestError(bytes: string, options?: RequestParserOptions): HttpRequestError {
   const parser = new RequestParser(options);
   parser.push(Buffer.from(bytes, "latin1"));
@@ -52,7 +57,7 @@ const PIPELINE =
   "GET /100/hello%20world HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: t\r\n\r\n" +
   "POST /submit HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" +
   "PUT /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext\r\nabc\r\n0\r\nT: 1\r\n\r\n" +
-  "GET /last HTTP/1.1\r\nConnection: close\r\n\r\n";
+  "GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
 const PIPELINE_EXPECTED = [
   {
@@ -64,6 +69,7 @@ const PIPELINE_EXPECTED = [
       ["user-agent", "t"],
     ],
     keepAlive: true,
+    expectContinue: false,
     body: "",
   },
   {
@@ -75,6 +81,7 @@ const PIPELINE_EXPECTED = [
       ["content-length", "5"],
     ],
     keepAlive: true,
+    expectContinue: false,
     body: "hello",
   },
   {
@@ -86,9 +93,21 @@ const PIPELINE_EXPECTED = [
       ["transfer-encoding", "chunked"],
     ],
     keepAlive: true,
+    expectContinue: false,
     body: "abc",
   },
-  { method: "GET", target: "/last", version: "1.1", headers: [["connection", "close"]], keepAlive: false, body: "" },
+  {
+    method: "GET",
+    target: "/last",
+    version: "1.1",
+    headers: [
+      ["host", "x"],
+      ["connection", "close"],
+    ],
+    keepAlive: false,
+    expectContinue: false,
+    body: "",
+  },
 ];
 
 test("one GET request", () => {
@@ -105,6 +124,7 @@ test("one GET request", () => {
       ["accept", "*/*"],
     ],
     keepAlive: true,
+    expectContinue: false,
     body: "",
   });
   assert.equal(req.headers.get("Accept"), "*/*");
@@ -133,7 +153,7 @@ test("200 pipelined requests in pseudo-random pieces: every one, in order", () =
     parts.push(
       i % 3 === 0
         ? `GET /${i}/m${i} HTTP/1.1\r\nHost: x\r\nX-Pad: ${"p".repeat(i)}\r\n\r\n`
-        : `POST /${i} HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        : `POST /${i} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
     );
   }
   const bytes = Buffer.from(parts.join(""));
@@ -155,14 +175,14 @@ test("200 pipelined requests in pseudo-random pieces: every one, in order", () =
 
 test("buffered counts a partly received request; next() waits for the rest", () => {
   const parser = new RequestParser();
-  parser.push(Buffer.from("GET /0/a HTTP/1.1\r\n\r\nGET /0/b HTT"));
+  parser.push(Buffer.from("GET /0/a HTTP/1.1\r\nHost: x\r\n\r\nGET /0/b HTT"));
   assert.equal(parser.next()?.target, "/0/a");
   assert.equal(parser.next(), undefined);
   assert.equal(parser.buffered, 12);
-  parser.push(Buffer.from("P/1.1\r\n\r\n"));
+  parser.push(Buffer.from("P/1.1\r\nHost: x\r\n\r\n"));
   assert.equal(parser.next()?.target, "/0/b");
   assert.equal(parser.buffered, 0);
-  parser.push(Buffer.from("POST /x HTTP/1.1\r\nContent-Length: 4\r\n\r\nab"));
+  parser.push(Buffer.from("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab"));
   assert.equal(parser.next(), undefined);
   assert.equal(parser.buffered, 0, "body bytes are consumed as they arrive");
   parser.push(Buffer.from("cd"));
@@ -170,7 +190,8 @@ test("buffered counts a partly received request; next() waits for the rest", () 
 });
 
 test("empty lines before a request line are skipped", () => {
-  const requests = feed(Buffer.from("\r\n\r\nGET /a HTTP/1.1\r\n\r\n\r\nGET /b HTTP/1.1\r\n\r\n"), []);
+  const bytes = Buffer.from("\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+  const requests = feed(bytes, byteCuts(bytes.length));
   assert.deepEqual(
     requests.map((r) => r.target),
     ["/a", "/b"],
@@ -193,7 +214,7 @@ test("keep-alive: HTTP/1.1 on unless Connection: close, HTTP/1.0 off unless Conn
   ];
   for (const [version, connection, keepAlive] of cases) {
     const header = connection === undefined ? "" : `Connection: ${connection}\r\n`;
-    const [req] = feed(Buffer.from(`GET / HTTP/${version}\r\n${header}\r\n`), []);
+    const [req] = feed(Buffer.from(`GET / HTTP/${version}\r\nHost: x\r\n${header}\r\n`), []);
     assert.equal(req?.keepAlive, keepAlive, `HTTP/${version} Connection: ${connection}`);
     assert.equal(req?.version, version);
   }
@@ -218,10 +239,10 @@ test("malformed request lines: 400, naming the line", () => {
 });
 
 test("HTTP versions other than 1.x: 505; 1.x minor versions are 1.1", () => {
-  const e = requestError("GET / HTTP/2.0\r\n\r\n");
+  const e = requestError("GET / HTTP/2.0\r\nHost: x\r\n\r\n");
   assert.equal(e.status, 505);
   assert.equal(e.message, 'HTTP version not supported: "HTTP/2.0"');
-  assert.equal(feed(Buffer.from("GET / HTTP/1.2\r\n\r\n"), [])[0]?.version, "1.1");
+  assert.equal(feed(Buffer.from("GET / HTTP/1.2\r\nHost: x\r\n\r\n"), [])[0]?.version, "1.1");
 });
 
 test("headers over 16 KiB: 431; a request line over the limit: 414; exactly at the limit: accepted", () => {
@@ -233,7 +254,7 @@ test("headers over 16 KiB: 431; a request line over the limit: 414; exactly at t
   assert.equal(longLine.message, "request line exceeds 16384 bytes");
   const unterminated = requestError(`GET /${"a".repeat(17_000)}`);
   assert.deepEqual([unterminated.status, unterminated.message], [414, "request line exceeds 16384 bytes"]);
-  const start = "GET / HTTP/1.1\r\nX-Pad: ";
+  const start = "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ";
   const exact = `${start}${"a".repeat(16384 - start.length - 4)}\r\n\r\n`;
   assert.equal(exact.length, 16384);
   assert.equal(feed(Buffer.from(exact), [])[0]?.target, "/");
@@ -261,21 +282,24 @@ test("oversized headers fed in small pieces fail as soon as the limit is passed"
 });
 
 test("bad framing: 400; a body over the limit: 413", () => {
-  const both = requestError("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
+  const both = requestError("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
   assert.deepEqual([both.status, both.message], [400, "both Transfer-Encoding and Content-Length"]);
-  const gzip = requestError("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
-  assert.deepEqual([gzip.status, gzip.message], [400, 'unsupported Transfer-Encoding: "gzip, chunked"']);
-  const chunkedGzip = requestError("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n");
-  assert.deepEqual([chunkedGzip.status, chunkedGzip.message], [400, 'unsupported Transfer-Encoding: "chunked, gzip"']);
-  const length = requestError("POST / HTTP/1.1\r\nContent-Length: 12a\r\n\r\n");
+  const gzip = requestError("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+  assert.deepEqual([gzip.status, gzip.message], [501, 'unsupported Transfer-Encoding: "gzip, chunked"']);
+  const chunkedGzip = requestError("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n");
+  assert.deepEqual(
+    [chunkedGzip.status, chunkedGzip.message],
+    [400, 'invalid Transfer-Encoding (chunked must be the last coding, once): "chunked, gzip"'],
+  );
+  const length = requestError("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12a\r\n\r\n");
   assert.deepEqual([length.status, length.message], [400, 'invalid Content-Length: "12a"']);
-  const chunk = requestError("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n");
+  const chunk = requestError("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n");
   assert.deepEqual([chunk.status, chunk.message], [400, 'invalid chunk size: "xyz"']);
-  const large = requestError(`POST / HTTP/1.1\r\nContent-Length: ${1024 * 1024 + 1}\r\n\r\n`);
+  const large = requestError(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${1024 * 1024 + 1}\r\n\r\n`);
   assert.deepEqual([large.status, large.message], [413, "body exceeds 1048576 bytes (Content-Length: 1048577)"]);
-  const chunked = requestError("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n", { maxBodyBytes: 4 });
+  const chunked = requestError("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n", { maxBodyBytes: 4 });
   assert.deepEqual([chunked.status, chunked.message], [413, "body exceeds 4 bytes"]);
-  const trailers = requestError(`POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: ${"a".repeat(100)}\r\n\r\n`, {
+  const trailers = requestError(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: ${"a".repeat(100)}\r\n\r\n`, {
     maxHeaderBytes: 80,
   });
   assert.deepEqual([trailers.status, trailers.message], [431, "trailers exceed 80 bytes"]);
@@ -290,7 +314,7 @@ test("a server rejects obs-fold and malformed header lines: 400", () => {
 
 test("after an error the parser keeps throwing the same error", () => {
   const parser = new RequestParser();
-  parser.push(Buffer.from("BAD\r\n\r\nGET / HTTP/1.1\r\n\r\n"));
+  parser.push(Buffer.from("BAD\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"));
   let first: unknown;
   try {
     parser.next();

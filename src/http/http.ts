@@ -8,24 +8,38 @@
  * the future finishes, fails, or is dropped.
  *
  * - `Http.get(path)` sends `GET {path}` with `Connection: close` and resolves to the whole
- *   response text, status line and headers included, read until the server closes: what the
- *   book's `HttpGetFuture` returns.
+ *   response text, status line and headers included: what the book's `HttpGetFuture` returns. The
+ *   response is parsed as it arrives, so a malformed or truncated one is an `HttpParseError`
+ *   rather than text that looks like a success, and reading stops at its end.
  * - `Http.request({...})` resolves to a parsed `HttpResponse` (status, case-insensitive headers,
  *   body bytes and text), handling `Content-Length`, chunked and read-until-close bodies, and
  *   failing with `HttpParseError` on malformed or truncated responses.
+ * - Limits (every one settable): the body at most `maxBodyBytes` (64 MiB), for `Http.get` the
+ *   whole text at most that plus the 16 KiB head limit; the head 16 KiB; 32 interim (1xx)
+ *   responses. Memory stays within twice what is kept plus a constant, whatever the chunking.
+ * - Fairness: each read spends one unit of the task's cooperative budget (`Waker.consumeBudget`);
+ *   when it runs out the future wakes itself and returns `PENDING`, so a server that never stops
+ *   sending cannot hold the thread, and a `timeoutMs` always fires.
+ * - I/O errors are `IoError`s whose message names the peer, as Node's do
+ *   (`connect ECONNREFUSED 127.0.0.1:8080`).
  *
- * Implementation notes: reads go into one scratch buffer per thread and only the bytes received
- * are copied out, so ten thousand requests in flight hold their data, not ten thousand buffers.
+ * Implementation notes: reads go into one scratch buffer per thread and only the bytes kept are
+ * copied out (by the parser), so ten thousand requests in flight hold their data, not ten thousand
+ * buffers.
  *
  * @module
  */
+import { HttpParseError, IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { timeout } from "../time/timeout.js";
 import type { Waker } from "../future/waker.js";
 import { TcpStream } from "../net/tcp-stream.js";
 import { WOULD_BLOCK } from "../sys/index.js";
+import { DEFAULT_MAX_BODY_BYTES } from "./parse-body.js";
+import { PendingBytes } from "./parse-buffer.js";
+import { DEFAULT_MAX_HEADER_BYTES } from "./parse-headers.js";
 import { ResponseParser, type HttpResponse } from "./parse-response.js";
-import { serializeRequest } from "./serialize.js";
+import { serializeRequest, type RequestOptions } from "./serialize.js";
 import { resolveTarget, type HttpAddressOptions, type HttpTarget } from "./target.js";
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
@@ -34,13 +48,18 @@ const scratch = Buffer.allocUnsafe(64 * 1024);
 export interface HttpGetOptions extends HttpAddressOptions {
   /** Fail with `TimeoutError` (`ETIMEDOUT`) if connect + request + response take longer. */
   timeoutMs?: number;
+  /**
+   * Largest body accepted (default 64 MiB); the whole text returned is at most this plus the
+   * 16 KiB head limit. More is an `HttpParseError`.
+   */
+  maxBodyBytes?: number;
 }
 
 /** What {@link Http.request} takes. */
-export interface HttpRequestOptions {
+export interface HttpRequestOptions extends HttpAddressOptions {
   /** Default "GET". */
   method?: string;
-  /** A path on 127.0.0.1:8080, or a full `http://` URL. */
+  /** A path (on `host`:`port`, default 127.0.0.1:8080), or a full `http://` URL. */
   url: string;
   headers?: Readonly<Record<string, string>>;
   body?: Uint8Array | string;
@@ -61,15 +80,17 @@ abstract class HttpFuture<T> implements Future<T> {
   private connecting: Future<TcpStream> | null;
   private stream: TcpStream | null = null;
   private written = 0;
+  private readonly request: Uint8Array;
+  /** Where the request goes, for error messages. */
+  private readonly address: string;
 
-  constructor(
-    target: HttpTarget,
-    private readonly request: Uint8Array,
-  ) {
+  constructor(target: HttpTarget, request: RequestOptions) {
+    this.request = serializeRequest(request);
+    this.address = target.address;
     this.connecting = TcpStream.connect(target.address);
   }
 
-  /** Takes bytes received; returns the output once complete, else undefined. */
+  /** Takes bytes received (valid during the call only); returns the output once complete, else undefined. */
   protected abstract received(bytes: Buffer): T | undefined;
   /** The server closed the connection: returns the output or throws. */
   protected abstract ended(): T;
@@ -80,6 +101,9 @@ abstract class HttpFuture<T> implements Future<T> {
       return this.step(waker);
     } catch (e) {
       this.finish();
+      if (e instanceof IoError && !e.message.includes(this.address)) {
+        throw new IoError(e.code, e.errno, e.syscall, `${e.syscall} ${e.code} ${this.address}`);
+      }
       throw e;
     }
   }
@@ -109,9 +133,14 @@ abstract class HttpFuture<T> implements Future<T> {
       }
     }
     for (;;) {
+      // One read (and the parsing of what it brought) is one unit of the task's budget.
+      if (!waker.consumeBudget()) {
+        waker.wake();
+        return PENDING;
+      }
       const n = stream.pollRead(waker, scratch);
       if (n === PENDING) return PENDING;
-      const out = n === 0 ? this.ended() : this.received(Buffer.from(scratch.subarray(0, n)));
+      const out = n === 0 ? this.ended() : this.received(scratch.subarray(0, n));
       if (out !== undefined) {
         this.finish();
         return out;
@@ -128,23 +157,42 @@ abstract class HttpFuture<T> implements Future<T> {
   }
 }
 
-/** The book's `HttpGetFuture`: the whole response text, read until the server closes. */
+/**
+ * The book's `HttpGetFuture`: the whole response text. The bytes are kept as received and also
+ * run through a parser that keeps none of the body, so the response is checked (framing, limits)
+ * and known to be complete without being held twice.
+ */
 class HttpGetFuture extends HttpFuture<string> {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
+  private readonly raw = new PendingBytes();
+  private readonly parser: ResponseParser;
+  private readonly maxBytes: number;
 
-  constructor(target: HttpTarget) {
-    super(target, serializeRequest({ path: target.path, host: target.host }));
+  constructor(target: HttpTarget, options: HttpGetOptions) {
+    const request: RequestOptions = { path: target.path, host: target.host };
+    if (target.authorization !== undefined) request.headers = { Authorization: target.authorization };
+    super(target, request);
+    const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.maxBytes = maxBodyBytes + DEFAULT_MAX_HEADER_BYTES;
+    this.parser = new ResponseParser({ maxBodyBytes, discardBody: true });
   }
 
-  protected received(bytes: Buffer): undefined {
-    this.chunks.push(bytes);
-    this.size += bytes.length;
-    return undefined;
+  protected received(bytes: Buffer): string | undefined {
+    const complete = this.parser.push(bytes) !== undefined;
+    // The parser checks the body; this bounds what chunk framing adds to it.
+    if (this.raw.length + bytes.length > this.maxBytes) throw new HttpParseError(`response exceeds ${this.maxBytes} bytes`);
+    this.raw.append(bytes);
+    return complete ? this.text() : undefined;
   }
 
   protected ended(): string {
-    return Buffer.concat(this.chunks, this.size).toString("utf8");
+    this.parser.end();
+    return this.text();
+  }
+
+  /** The response as received, without what came after its end. */
+  private text(): string {
+    const raw = this.raw.view();
+    return raw.toString("utf8", 0, raw.length - this.parser.unusedBytes);
   }
 }
 
@@ -154,10 +202,14 @@ class HttpRequestFuture extends HttpFuture<HttpResponse> {
 
   constructor(target: HttpTarget, options: HttpRequestOptions) {
     const method = options.method ?? "GET";
-    const request: Parameters<typeof serializeRequest>[0] = { method, path: target.path, host: target.host };
-    if (options.headers !== undefined) request.headers = options.headers;
+    const request: RequestOptions = { method, path: target.path, host: target.host };
+    let headers = options.headers;
+    if (target.authorization !== undefined && !Object.keys(headers ?? {}).some((name) => name.toLowerCase() === "authorization")) {
+      headers = { ...headers, Authorization: target.authorization };
+    }
+    if (headers !== undefined) request.headers = headers;
     if (options.body !== undefined) request.body = options.body;
-    super(target, serializeRequest(request));
+    super(target, request);
     this.parser = new ResponseParser(options.maxBodyBytes === undefined ? { method } : { method, maxBodyBytes: options.maxBodyBytes });
   }
 
@@ -183,20 +235,22 @@ function withTimeout<T>(f: Future<T>, ms: number | undefined): Future<T> {
  *   const text = yield* wait(Http.get("/1000/HelloWorld"));       // from 127.0.0.1:8080
  *   const res = yield* wait(Http.request({ url: "http://127.0.0.1:8080/0/hi" }));
  *   console.log(res.status, res.headers.get("content-type"), res.text());
+ *   const big = yield* wait(Http.request({ url: "/0/x", port: 9000, maxBodyBytes: 1 << 30 }));
  * }));
  * ```
  */
 export const Http = Object.freeze({
   /**
-   * `GET pathOrUrl`; resolves to the whole response text (status line, headers and body), as the
-   * book's `HttpGetFuture` does. A bare path goes to 127.0.0.1:8080 unless `host`/`port` say otherwise.
+   * `GET pathOrUrl`; resolves to the whole response text (status line, headers and body as
+   * received), as the book's `HttpGetFuture` does. A bare path goes to 127.0.0.1:8080 unless
+   * `host`/`port` say otherwise.
    */
   get(pathOrUrl: string, options: HttpGetOptions = {}): Future<string> {
-    return withTimeout(new HttpGetFuture(resolveTarget(pathOrUrl, options)), options.timeoutMs);
+    return withTimeout(new HttpGetFuture(resolveTarget(pathOrUrl, options), options), options.timeoutMs);
   },
 
-  /** Any request; resolves to the parsed response. */
+  /** Any request; resolves to the parsed response. A bare path goes to `host`:`port` (default 127.0.0.1:8080). */
   request(options: HttpRequestOptions): Future<HttpResponse> {
-    return withTimeout(new HttpRequestFuture(resolveTarget(options.url), options), options.timeoutMs);
+    return withTimeout(new HttpRequestFuture(resolveTarget(options.url, options), options), options.timeoutMs);
   },
 });

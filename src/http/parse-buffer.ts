@@ -4,13 +4,17 @@
  *
  * Contract: `append` copies, so callers may reuse the buffer they read into; `view()` is the
  * unconsumed bytes, valid until the next `append` or `consume`. The store grows by doubling and
- * compacts in place, so feeding a message one byte at a time costs amortised O(1) per byte.
+ * compacts in place, so feeding a message one byte at a time costs amortised O(1) per byte; it is
+ * released once emptied if it grew past 64 KiB, so memory follows what is held, not the largest
+ * message ever seen.
  *
  * @module
  */
 
 /** The empty store: no allocation until something has to be kept. */
 const EMPTY = Buffer.alloc(0);
+/** The largest store kept once everything in it has been consumed. */
+const RETAINED_BYTES = 64 * 1024;
 
 /**
  * A growable queue of unconsumed bytes.
@@ -61,7 +65,11 @@ export class PendingBytes {
   /** Drops the first `n` unconsumed bytes. */
   consume(n: number): void {
     this.start += n;
-    if (this.start === this.end) this.start = this.end = 0;
+    if (this.start === this.end) {
+      this.start = this.end = 0;
+      // Once emptied, a store grown for one large message is not kept for the small ones after it.
+      if (this.store.length > RETAINED_BYTES) this.store = EMPTY;
+    }
   }
 }
 

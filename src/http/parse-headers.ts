@@ -5,11 +5,16 @@
  *
  * Contract:
  * - A field block (the head of a message, or a chunked body's trailers) ends with an empty line.
- *   Lines end with CRLF; a bare LF is accepted too (RFC 9112 §2.2 allows it), a bare CR is not.
+ *   Lines end with CRLF. A strict scanner (requests: the server's side) refuses a bare LF, since a
+ *   front end that splits lines only at CRLF would see other requests than we do (request
+ *   smuggling); a lenient one (responses: the client's side) accepts it, as RFC 9112 §2.2 allows a
+ *   recipient to. A bare CR is refused by both (it can only appear inside a line, where the
+ *   character checks below refuse it).
  * - The block is decoded once, as latin1 (one char per byte, what RFC 9110 calls obs-text is kept
  *   as is), and then split with `indexOf`, never byte by byte.
  * - Names are case-insensitive and stored lower-case; a name repeated in several lines gets one
- *   value, the values joined with `", "` in the order received (RFC 9110 §5.3).
+ *   value, the values joined with `", "` in the order received (RFC 9110 §5.3); `getAll` keeps
+ *   the lines apart (`Set-Cookie`, RFC 6265 §3, cannot be joined).
  * - A line that is not `token ":" value` (whitespace before the colon included), or a value holding
  *   a control character, is an error naming the line. A line starting with whitespace (obs-fold)
  *   continues the previous value when `unfold` is set (what a client must do, RFC 9112 §5.2) and is
@@ -36,6 +41,9 @@ export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
 /** RFC 9110 `token`: what a field name and a method are made of. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** `TCHAR[c]` is 1 when the byte `c` may appear in a token. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
 /** Control characters other than HTAB: never allowed in a field value. */
 const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 
@@ -50,6 +58,19 @@ const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
  */
 export function isToken(s: string): boolean {
   return TOKEN.test(s);
+}
+
+/**
+ * Whether the byte `c` may appear in an RFC 9110 token (`tchar`).
+ *
+ * @example
+ * ```ts
+ * isTokenChar(0x61); // true ("a")
+ * isTokenChar(0x3b); // false (";")
+ * ```
+ */
+export function isTokenChar(c: number): boolean {
+  return TCHAR[c] === 1;
 }
 
 /**
@@ -79,6 +100,7 @@ export function quote(s: string, max = 80): string {
  * h.append("Vary", "Accept");
  * h.append("vary", "Origin");
  * h.get("VARY");       // "Accept, Origin"
+ * h.getAll("vary");    // ["Accept", "Origin"]
  * [...h.entries()];    // [["vary", "Accept, Origin"]]
  * ```
  */
@@ -95,6 +117,22 @@ export class HttpHeaders {
       if (this.names[i] === key) value = value === undefined ? this.values[i] : `${value}, ${this.values[i]}`;
     }
     return value;
+  }
+
+  /** The value of each line of field `name` (any case), in the order received; empty if absent. */
+  getAll(name: string): string[] {
+    const key = name.toLowerCase();
+    const values: string[] = [];
+    for (let i = 0; i < this.names.length; i++) if (this.names[i] === key) values.push(this.values[i] as string);
+    return values;
+  }
+
+  /**
+   * The `Set-Cookie` values, one per field line: they cannot be joined with `", "` as other fields
+   * are, since a cookie's `Expires` holds a comma (the name `fetch`'s `Headers` uses).
+   */
+  getSetCookie(): string[] {
+    return this.getAll("set-cookie");
   }
 
   /** Whether field `name` (any case) is present. */
@@ -120,6 +158,9 @@ export class HttpHeaders {
   }
 }
 
+/** What {@link BlockScanner.scan} returns when a strict scanner meets an LF without a CR before it. */
+export const BARE_LF = -2;
+
 /**
  * Finds where a field block ends in a byte stream that arrives in pieces, without scanning any
  * byte twice: it remembers, relative to the block's first byte, how far it has searched and where
@@ -128,9 +169,10 @@ export class HttpHeaders {
  *
  * @example
  * ```ts
- * const s = new BlockScanner();
+ * const s = new BlockScanner(true);
  * s.scan(Buffer.from("Host: a\r\n"), 0);        // -1: not complete yet
  * s.scan(Buffer.from("Host: a\r\n\r\nBODY"), 0); // 11: the index just after the empty line
+ * new BlockScanner(true).scan(Buffer.from("Host: a\n\n"), 0); // BARE_LF
  * ```
  */
 export class BlockScanner {
@@ -139,10 +181,13 @@ export class BlockScanner {
   /** Offset from the block's first byte up to which every LF has been looked at. */
   private searched = 0;
 
+  /** @param strict - lines must end with CRLF: a bare LF makes {@link scan} return {@link BARE_LF}. */
+  constructor(private readonly strict: boolean) {}
+
   /**
-   * The index just after the empty line that ends the block starting at `data[start]`, or -1 if
-   * it has not arrived yet. A block whose first line is empty ends at once (an empty trailer
-   * section; for a head, the start-line check reports it).
+   * The index just after the empty line that ends the block starting at `data[start]`, -1 if it
+   * has not arrived yet, or {@link BARE_LF} (strict scanner). A block whose first line is empty
+   * ends at once (an empty trailer section; for a head, the start-line check reports it).
    */
   scan(data: Uint8Array, start: number): number {
     let from = start + this.searched;
@@ -152,8 +197,10 @@ export class BlockScanner {
         this.searched = data.length - start;
         return -1;
       }
+      const crlf = lf > start && data[lf - 1] === 13;
+      if (this.strict && !crlf) return BARE_LF;
       const lineStart = start + this.lineStart;
-      if (lf === lineStart || (lf === lineStart + 1 && data[lineStart] === 13)) {
+      if (lf === lineStart || (crlf && lf === lineStart + 1)) {
         this.lineStart = 0;
         this.searched = 0;
         return lf + 1;
@@ -166,6 +213,11 @@ export class BlockScanner {
   /** Whether no line ending has been seen yet in the current block (the start line is incomplete). */
   get inFirstLine(): boolean {
     return this.lineStart === 0;
+  }
+
+  /** How many bytes of the current block are complete lines (the offset of the line being scanned). */
+  get completeLines(): number {
+    return this.lineStart;
   }
 }
 

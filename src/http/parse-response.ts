@@ -6,14 +6,18 @@
  *   and call `end()` when the peer closes. `push` returns the response as soon as it is complete
  *   (`Content-Length` or chunked framing, or no body), so the client can stop reading before EOF;
  *   a read-until-close body completes at `end()`.
- * - Status line `HTTP/1.0|1.1 SSS reason` (reason optional); interim 1xx responses (100 Continue,
- *   103 Early Hints) are skipped, 101 is final. HEAD responses (option `method`) and 1xx, 204 and
- *   304 responses have no body whatever their headers say.
+ * - Status line `HTTP/1.0|1.1 SSS reason` (reason optional); empty lines before it are skipped
+ *   (RFC 9112 §2.2), up to the head limit. Interim 1xx responses (100 Continue, 103 Early Hints)
+ *   are skipped, at most `maxInterimResponses` of them (default 32: a peer sending them forever is
+ *   an error, not a loop); 101 is final. HEAD responses (option `method`) and 1xx, 204 and 304
+ *   responses have no body whatever their headers say.
+ * - Lenient where RFC 9112 §2.2 lets a recipient be: a bare LF ends a line (in the head, chunk
+ *   lines and trailers); a bare CR does not. (The request parser, a server's, is strict.)
  * - Framing, RFC 9112 §6.3: `Transfer-Encoding` ending in `chunked` → chunked (it wins over
  *   `Content-Length`); other `Transfer-Encoding` → until close; else `Content-Length`; else until close.
  * - Limits: the head (status line, headers, empty line) at most `maxHeaderBytes` (16 KiB), the body
- *   at most `maxBodyBytes` (64 MiB); exceeding either is an error as soon as it is known, so memory
- *   stays bounded by the limits plus one chunk.
+ *   at most `maxBodyBytes` (64 MiB); exceeding either is an error as soon as it is known. Memory
+ *   stays within twice the body kept plus a constant, however the body is chunked (parse-body.ts).
  * - Every problem is an `HttpParseError` whose message says what was wrong. After an error the
  *   parser is finished: later calls throw the same error. Bytes after a complete response are
  *   ignored (the client sends `Connection: close`).
@@ -69,7 +73,14 @@ export interface ResponseParserOptions {
   maxHeaderBytes?: number;
   /** The largest body accepted, in bytes. Default 64 MiB. */
   maxBodyBytes?: number;
+  /** The most interim (1xx) responses skipped before the final one. Default 32. */
+  maxInterimResponses?: number;
+  /** Check the body's framing and size but keep none of it (`body` is empty). Default false. */
+  discardBody?: boolean;
 }
+
+/** The default limit on interim responses before a final one. */
+export const DEFAULT_MAX_INTERIM_RESPONSES = 32;
 
 /** `HTTP-version SP status-code [SP reason-phrase]`; the reason may hold HTAB, SP, VCHAR, obs-text. */
 const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
@@ -116,11 +127,20 @@ class ParsedResponse implements HttpResponse {
  */
 export class ResponseParser {
   private readonly pending = new PendingBytes();
-  private readonly scanner = new BlockScanner();
+  private readonly scanner = new BlockScanner(false);
   private readonly noBody: boolean;
   private readonly maxHeaderBytes: number;
+  private readonly maxInterim: number;
   private readonly limits: BodyLimits;
   private state = HEAD;
+  /** Interim responses skipped so far. */
+  private interim = 0;
+  /** Bytes of empty lines skipped before the current status line. */
+  private skipped = 0;
+  /** Bytes received after the end of the response, once it is complete. */
+  private extra = 0;
+  /** The current head's status line is complete and was found well-formed. */
+  private lineChecked = false;
   private status = 0;
   private statusText = "";
   private headers = new HttpHeaders();
@@ -131,11 +151,19 @@ export class ResponseParser {
   constructor(options: ResponseParserOptions = {}) {
     this.noBody = (options.method ?? "GET").toUpperCase() === "HEAD";
     this.maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    this.maxInterim = options.maxInterimResponses ?? DEFAULT_MAX_INTERIM_RESPONSES;
     this.limits = {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       maxTrailerBytes: this.maxHeaderBytes,
       unfold: true,
+      strict: false,
+      discard: options.discardBody ?? false,
     };
+  }
+
+  /** Once the response is complete: how many of the bytes received came after its end (ignored). */
+  get unusedBytes(): number {
+    return this.extra;
   }
 
   /**
@@ -149,10 +177,14 @@ export class ResponseParser {
       if (this.pending.length === 0) {
         const data = asBuffer(chunk);
         const used = this.feed(data, 0);
-        if (this.state !== DONE && used < data.length) this.pending.append(data.subarray(used));
+        if (this.state === DONE) this.extra = data.length - used;
+        else if (used < data.length) this.pending.append(data.subarray(used));
       } else {
         this.pending.append(chunk);
-        this.pending.consume(this.feed(this.pending.view(), 0));
+        const data = this.pending.view();
+        const used = this.feed(data, 0);
+        if (this.state === DONE) this.extra = data.length - used;
+        this.pending.consume(used);
       }
     } catch (e) {
       if (e instanceof HttpParseError) this.failure = e;
@@ -182,11 +214,31 @@ export class ResponseParser {
   /** Parses what `data[pos..]` holds and returns the index of the first byte it did not consume. */
   private feed(data: Buffer, pos: number): number {
     while (this.state === HEAD) {
+      if (this.scanner.inFirstLine) {
+        // Empty lines before a status line (after an interim response, say) are skipped.
+        const from = pos;
+        for (;;) {
+          if (data[pos] === 10) pos++;
+          else if (data[pos] === 13 && data[pos + 1] === 10) pos += 2;
+          else break;
+        }
+        this.skipped += pos - from;
+        if (this.skipped > this.maxHeaderBytes)
+          throw fail(`more than ${this.maxHeaderBytes} bytes of empty lines before the status line`, 400);
+        if (pos + 1 === data.length && data[pos] === 13) return pos; // a CR whose LF has not arrived
+      }
       const end = this.scanner.scan(data, pos);
-      if ((end < 0 ? data.length : end) - pos > this.maxHeaderBytes) {
+      if ((end < 0 ? data.length : end) - pos + this.skipped > this.maxHeaderBytes) {
         throw fail(`headers exceed ${this.maxHeaderBytes} bytes`, 431);
       }
-      if (end < 0) return pos;
+      if (end < 0) {
+        // A status line that is complete and wrong is reported now, not when the head ends (which
+        // may be never: a peer that does not speak HTTP).
+        if (!this.lineChecked && !this.scanner.inFirstLine) this.checkStatusLine(data, pos);
+        return pos;
+      }
+      this.skipped = 0;
+      this.lineChecked = false;
       this.head(latin1(data, pos, end));
       pos = end;
     }
@@ -198,6 +250,14 @@ export class ResponseParser {
     return pos;
   }
 
+  /** Throws if the complete first line at `data[pos..]` is not a status line. */
+  private checkStatusLine(data: Buffer, pos: number): void {
+    const lf = data.indexOf(10, pos);
+    const line = latin1(data, pos, lf > pos && data[lf - 1] === 13 ? lf - 1 : lf);
+    if (!STATUS_LINE.test(line)) throw fail(`malformed status line: ${quote(line)}`, 400);
+    this.lineChecked = true;
+  }
+
   /** Handles a complete head, decoded: status line, headers, then the body's framing. */
   private head(text: string): void {
     const lf = text.indexOf("\n");
@@ -205,7 +265,11 @@ export class ResponseParser {
     const match = STATUS_LINE.exec(line);
     if (match === null) throw fail(`malformed status line: ${quote(line)}`, 400);
     const status = Number(match[1]);
-    if (status < 200 && status !== 101) return; // interim response: the real one follows
+    if (status < 200 && status !== 101) {
+      // An interim response: the real one follows.
+      if (++this.interim > this.maxInterim) throw fail(`more than ${this.maxInterim} interim (1xx) responses`, 400);
+      return;
+    }
     this.status = status;
     this.statusText = match[2] ?? "";
     parseFields(text, lf + 1, this.headers, true, fail);

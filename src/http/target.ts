@@ -1,7 +1,9 @@
 /**
- * Where an HTTP request goes: a path on the default server (the delay server, `127.0.0.1:8080`),
- * or a full `http://host:port/path` URL. Hosts are IP literals or `localhost` (no DNS yet); `https:`
- * is refused (no TLS yet), with errors that say so.
+ * Where an HTTP request goes: a path on the default server (the delay server, `127.0.0.1:8080`, or
+ * the `host`/`port` options), or a full `http://host:port/path` URL. Hosts are IP literals or
+ * `localhost` (no DNS yet); `https:` is refused (no TLS yet), with errors that say so. Credentials
+ * in a URL (`http://user:pw@host/`) become a Basic `Authorization` header (RFC 7617), as curl and
+ * Node's `http.request` send them; they never reach the `Host` header or the request line.
  *
  * @module
  */
@@ -15,6 +17,8 @@ export interface HttpTarget {
   host: string;
   /** The request target (path and query). */
   path: string;
+  /** `Basic ...` from the URL's `user:password@`, if it had one. */
+  authorization: string | undefined;
 }
 
 /** Options that place a path on a server. */
@@ -25,7 +29,16 @@ export interface HttpAddressOptions {
   port?: number;
 }
 
-/** Resolves `pathOrUrl` (plus host/port options for a bare path) to an address, Host header and path. */
+/**
+ * Resolves `pathOrUrl` (plus host/port options for a bare path) to an address, Host header, path
+ * and credentials.
+ *
+ * @example
+ * ```ts
+ * resolveTarget("/0/hi", { port: 9000 }); // { address: "127.0.0.1:9000", host: "127.0.0.1:9000", path: "/0/hi", ... }
+ * resolveTarget("http://u:p@[::1]:81/x?q").authorization; // "Basic dTpw"
+ * ```
+ */
 export function resolveTarget(pathOrUrl: string, options: HttpAddressOptions = {}): HttpTarget {
   if (/^[a-z][a-z0-9+.-]*:/i.test(pathOrUrl)) {
     let url: URL;
@@ -37,11 +50,23 @@ export function resolveTarget(pathOrUrl: string, options: HttpAddressOptions = {
     if (url.protocol === "https:") throw new RuntimeError(`https is not supported (no TLS yet): ${pathOrUrl}`);
     if (url.protocol !== "http:") throw new RuntimeError(`unsupported URL scheme ${url.protocol} in ${pathOrUrl}: use http://`);
     const port = url.port === "" ? 80 : Number(url.port);
-    return { address: `${url.hostname}:${port}`, host: url.host, path: url.pathname + url.search };
+    return { address: `${url.hostname}:${port}`, host: url.host, path: url.pathname + url.search, authorization: basic(url) };
   }
   if (!pathOrUrl.startsWith("/")) throw new TypeError(`a request path must start with "/": ${JSON.stringify(pathOrUrl)}`);
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 8080;
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  return { address: `${bracketed}:${port}`, host: `${bracketed}:${port}`, path: pathOrUrl };
+  return { address: `${bracketed}:${port}`, host: `${bracketed}:${port}`, path: pathOrUrl, authorization: undefined };
+}
+
+/** The Basic credentials of `url` (`user:password@`, percent-decoded, UTF-8), or undefined. */
+function basic(url: URL): string | undefined {
+  if (url.username === "" && url.password === "") return undefined;
+  let credentials: string;
+  try {
+    credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  } catch {
+    throw new TypeError(`invalid percent-encoding in the credentials of ${url.protocol}//${url.host}${url.pathname}`);
+  }
+  return `Basic ${Buffer.from(credentials, "utf8").toString("base64")}`;
 }

@@ -13,8 +13,14 @@
  * - the request line is `GET SP target SP HTTP/1.1` or `HTTP/1.0`, the target made of visible
  *   ASCII and obs-text only;
  * - every field line is `token ":" value` with no control characters in the value except HTAB;
- * - no `Content-Length`, no `Transfer-Encoding` (so no body), and at most one `Connection` field
- *   whose value is exactly `close` or `keep-alive` (any case, optional whitespace).
+ * - exactly one `Host` field for HTTP/1.1 (at most one for HTTP/1.0), with a valid value (the
+ *   parser's own check, `isValidHost`);
+ * - no `Content-Length`, no `Transfer-Encoding` (so no body, and nothing for an `Expect` to
+ *   wait for), and at most one `Connection` field whose value is exactly `close` or `keep-alive`
+ *   (any case, optional whitespace).
+ *
+ * So a bare LF or CR anywhere makes a head "not simple" (the CRLF search and the character
+ * classes below admit neither), and the general parser refuses it.
  *
  * Equivalence with `RequestParser` is checked by a differential test over hand-written and
  * generated heads (test/delayserver-request-head.test.ts).
@@ -22,15 +28,27 @@
  * @module
  */
 import { DEFAULT_MAX_HEADER_BYTES } from "../http/parse-headers.js";
+import { HOST_SYNTAX, isValidHost } from "../http/parse-request.js";
 
 /** A request target: visible ASCII and obs-text (as RequestParser's check). */
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+const NAME = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+const VALUE = "[\\t\\x20-\\x7e\\x80-\\xff]*";
 /** Field lines: `token ":" value`, CRLF between them; values without control characters but HTAB. */
-const FIELDS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
-/** Whether any field changes framing or the connection's fate: the cheap test before {@link SPECIAL}. */
-const ANY_SPECIAL = /^(?:content-length|transfer-encoding|connection):/im;
-/** Those fields, with their value. */
-const SPECIAL = /(?:^|\n)(content-length|transfer-encoding|connection):[\t ]*([^\r]*?)[\t ]*(?:\r|$)/gi;
+const FIELDS = new RegExp(`^${NAME}:${VALUE}(?:\\r\\n${NAME}:${VALUE})*$`);
+/**
+ * The field lines nearly every client sends, checked in one pass: a valid `Host` first (its
+ * value the parser's `HOST_SYNTAX`), then lines of {@link FIELDS}' shape none of which is `Host`,
+ * `Connection`, `Content-Length` or `Transfer-Encoding`, except at most one `Connection: close` or
+ * `Connection: keep-alive` (captured).
+ */
+const OTHER_LINES = `(?:\\r\\n(?!(?:content-length|transfer-encoding|connection|host):)${NAME}:${VALUE})*`;
+const COMMON = new RegExp(
+  `^Host:[\\t ]*${HOST_SYNTAX}[\\t ]*${OTHER_LINES}(?:\\r\\nConnection:[\\t ]*(close|keep-alive)[\\t ]*${OTHER_LINES})?$`,
+  "i",
+);
+/** The fields that change framing, the connection's fate or the checks, with their value. */
+const SPECIAL = /(?:^|\n)(content-length|transfer-encoding|connection|host):[\t ]*([^\r]*?)[\t ]*(?:\r|$)/gi;
 
 /**
  * A reusable reader of simple request heads; its fields describe the last head it accepted.
@@ -73,21 +91,37 @@ export class SimpleHead {
     if (!TARGET.test(target)) return -1;
     let close = false;
     let keepAliveAsked = false;
+    let hosts = 0;
     if (lineEnd < end) {
       const fields = text.slice(lineEnd + 2, end);
-      if (!FIELDS.test(fields)) return -1;
-      if (ANY_SPECIAL.test(fields)) {
+      const common = COMMON.exec(fields);
+      if (common !== null) {
+        hosts = 1;
+        const connection = common[1]?.toLowerCase();
+        close = connection === "close";
+        keepAliveAsked = connection === "keep-alive";
+      } else {
+        if (!FIELDS.test(fields)) return -1;
         let connections = 0;
         SPECIAL.lastIndex = 0;
         for (let m = SPECIAL.exec(fields); m !== null; m = SPECIAL.exec(fields)) {
-          if (m[1]!.length !== 10 || ++connections > 1) return -1; // Content-Length, Transfer-Encoding, a second Connection
-          const value = m[2]!.toLowerCase();
-          if (value === "close") close = true;
-          else if (value === "keep-alive") keepAliveAsked = true;
-          else return -1;
+          const value = m[2]!;
+          const nameLength = m[1]!.length;
+          if (nameLength === 4) {
+            // Host
+            if (++hosts > 1 || !isValidHost(value)) return -1;
+          } else if (nameLength === 10) {
+            // Connection
+            if (++connections > 1) return -1;
+            const lower = value.toLowerCase();
+            if (lower === "close") close = true;
+            else if (lower === "keep-alive") keepAliveAsked = true;
+            else return -1;
+          } else return -1; // Content-Length, Transfer-Encoding
         }
       }
     }
+    if (hosts === 0 && minor === 49) return -1; // HTTP/1.1 without Host: the parser refuses it
     this.target = target;
     this.keepAlive = minor === 49 ? !close : keepAliveAsked;
     return end + 4;

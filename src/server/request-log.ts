@@ -1,6 +1,16 @@
 /**
- * The delay server's request log: the book's `#{n} - {delay}ms: {message}` line per request, in
- * the order the requests arrived, without a `write` per line.
+ * The delay server's request log: one line per request answered, in the order the requests
+ * arrived, without a `write` per line.
+ *
+ * Line format:
+ * - `#{n} - {delay}ms: {message}` for a request answered `200` (`GET` or `HEAD`): the book's line.
+ *   `n` counts these requests only, from 1, so it stays the book's request number.
+ * - `!{status} {method} {target}: {reason}` for a request answered with an error status (400,
+ *   404, 405, 413, 431, ...), not counted in `n`: the method and target as received (the target
+ *   cut at 200 chars), the reason being the one-line explanation sent in the body (without a
+ *   leading repeat of the status, `400 Bad Request: `). A request refused before its request
+ *   line could be read shows `-` for method and target:
+ *   `!400 - -: bare LF in the request head (lines must end with CRLF)`.
  *
  * Contract: lines are appended to a batch and written with `fs.writeSync` when the batch passes
  * {@link FLUSH_BYTES}, when Node's event loop next gets a turn (a `setImmediate`: the executor
@@ -19,6 +29,8 @@ import { writeSync } from "node:fs";
 export const FLUSH_BYTES = 16 * 1024;
 
 const CONTROL = /[\x00-\x1f\x7f]/;
+/** The longest target shown in a refusal line. */
+const MAX_TARGET = 200;
 const retryWord = new Int32Array(new SharedArrayBuffer(4));
 
 /**
@@ -28,6 +40,7 @@ const retryWord = new Int32Array(new SharedArrayBuffer(4));
  * ```ts
  * const log = new RequestLog(1);
  * log.request(1, 1000, "hello"); // "#1 - 1000ms: hello", written soon
+ * log.refused(404, "GET", "/1000", "usage: ...\n"); // "!404 GET /1000: usage: ..."
  * log.flush();                   // written now
  * ```
  */
@@ -42,10 +55,22 @@ export class RequestLog {
   /** @param fd - where lines go: 1 (stdout, the default) or any fd open for writing. */
   constructor(private readonly fd = 1) {}
 
-  /** Logs request number `n`, asking for `delayMs`, with `message` (decoded). */
+  /** Logs request number `n`, answered `200` after `delayMs`, with `message` (decoded). */
   request(n: number, delayMs: number, message: string): void {
-    const shown = CONTROL.test(message) ? JSON.stringify(message).slice(1, -1) : message;
-    this.line(`#${n} - ${delayMs}ms: ${shown}`);
+    this.line(`#${n} - ${delayMs}ms: ${visible(message)}`);
+  }
+
+  /**
+   * Logs a request answered with error `status`: `method` and `target` as received (`undefined`
+   * when the request line could not be read), `reason` the explanation sent (a trailing newline
+   * is dropped).
+   */
+  refused(status: number, method: string | undefined, target: string | undefined, reason: string): void {
+    const shownTarget = target === undefined ? "-" : visible(target.length > MAX_TARGET ? `${target.slice(0, MAX_TARGET)}...` : target);
+    let text = reason.endsWith("\n") ? reason.slice(0, -1) : reason;
+    // A body that starts by repeating the status ("400 Bad Request: ...") is shown without it.
+    if (text.startsWith(`${status} `) && text.includes(": ")) text = text.slice(text.indexOf(": ") + 2);
+    this.line(`!${status} ${method ?? "-"} ${shownTarget}: ${visible(text)}`);
   }
 
   /** Appends one line (without its newline). */
@@ -75,4 +100,9 @@ export class RequestLog {
       }
     }
   }
+}
+
+/** `text` with control characters JSON-escaped, so that one entry is always one line. */
+function visible(text: string): string {
+  return CONTROL.test(text) ? JSON.stringify(text).slice(1, -1) : text;
 }

@@ -3,19 +3,23 @@
  * the request target: no I/O, no clock.
  *
  * Contract (DESIGN, "The delay server's contract"):
- * - A method other than `GET` → 405 (with `Allow: GET`), whatever the path.
+ * - `HEAD` is routed as `GET` (RFC 9110 §9.3.2): the same status, delay and headers; the writer
+ *   leaves the body out (`writeResponse`'s `head`). Any other method → 405 (the writer adds
+ *   `Allow: GET, HEAD`), whatever the path.
  * - The query (`?...`) is stripped before routing. An absolute-form target
  *   (`http://host:port/path`, RFC 9112 §3.2.2) is routed by its path.
  * - The path is split at its second `/`: the first segment is the delay, the rest (slashes
  *   included) is the message. No second `/`, or nothing after it → 404 with the usage line
  *   (`/`, `/1000`, `/1000/`).
- * - The delay must be a whole number of milliseconds, decimal digits only, 0..3,600,000 → else 400.
+ * - The delay must be a whole number of milliseconds, decimal digits only, judged by its value
+ *   (leading zeros allowed, `decimal.ts`), 0..3,600,000 → else 400.
  * - The message is percent-decoded and read as UTF-8 (`percentDecode`); a broken escape or bytes
  *   that are not UTF-8 → 400.
  * - None of these errors ends the connection: the request itself was well framed.
  *
  * @module
  */
+import { decimalValue } from "../http/decimal.js";
 import { percentDecode } from "../http/percent-decode.js";
 import { HttpRequestError } from "../http/parse-request.js";
 
@@ -51,11 +55,14 @@ export interface Routed {
  * route("GET", "/250/caf%C3%A9/au/lait"); // { status: 200, delayMs: 250, body: "café/au/lait" }
  * route("GET", "/soon/x");                // { status: 400, ... }
  * route("GET", "/100");                   // { status: 404, body: USAGE_LINE + "\n" }
+ * route("HEAD", "/250/x");                // { status: 200, delayMs: 250, body: "x" } (sent without the body)
  * route("POST", "/100/x");                // { status: 405, ... }
  * ```
  */
 export function route(method: string, target: string): Routed {
-  if (method !== "GET") return { status: 405, delayMs: 0, body: `405 Method Not Allowed: the delay server answers GET only\n` };
+  if (method !== "GET" && method !== "HEAD") {
+    return { status: 405, delayMs: 0, body: `405 Method Not Allowed: the delay server answers GET and HEAD only\n` };
+  }
   let end = target.indexOf("?");
   if (end < 0) end = target.length;
   let start = 0;
@@ -88,14 +95,8 @@ export function route(method: string, target: string): Routed {
 
 /** The digits of `s[from..to)` as a number in 0..MAX_DELAY_MS, or -1. */
 function parseDelay(s: string, from: number, to: number): number {
-  if (to <= from || to - from > 16) return -1;
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n <= MAX_DELAY_MS ? n : -1;
+  const n = decimalValue(s, from, to);
+  return n <= MAX_DELAY_MS ? n : -1; // false for NaN and Infinity
 }
 
 function badRequest(body: string): Routed {

@@ -7,6 +7,11 @@
  * - `/raw/{name}`: canned bytes from RAW, then close (broken servers for the error tests).
  * - `/chunked/{message}`: the message as two chunks.
  * - `/silent`: accepts and never answers.
+ * - `/echo-authorization`: `200` whose body is the request's `Authorization` value (empty if none).
+ * - Hostile servers, for the client's limits (they write as fast as the client reads, until it
+ *   closes): `/endless/1xx` (100 Continue forever), `/endless/chunks` (a chunked body of 1-byte
+ *   chunks that never ends), `/endless/close` (a read-until-close body that never ends),
+ *   `/one-byte-chunks/{n}` (a chunked body of n 1-byte chunks, then its end).
  */
 import { createServer, type Socket } from "node:net";
 
@@ -16,7 +21,35 @@ const RAW: Record<string, string> = {
   "bad-status": "HTTP/1.1 two hundred OK\r\n\r\n",
   "huge-headers": "HTTP/1.1 200 OK\r\n" + "X-Filler: " + "a".repeat(20_000) + "\r\n\r\n",
   "close-delimited": "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close",
+  garbage: "SSH-2.0-OpenSSH_9.6\r\n",
+  "blank-after-interim": "HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+  "crlf-first": "\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+  cookies: "HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n",
 };
+
+/**
+ * Writes `head`, then `piece` again and again as fast as the socket takes it (waiting for
+ * `drain`), until `count` pieces (Infinity: until the peer goes away), then `tail`.
+ */
+function stream(socket: Socket, head: string, piece: string, count: number, tail = ""): void {
+  const block = Buffer.from(piece.repeat(Math.max(1, Math.floor(65536 / piece.length))));
+  const perBlock = block.length / piece.length;
+  let left = count;
+  const pump = (): void => {
+    while (!socket.destroyed && left > 0) {
+      const n = Math.min(left, perBlock);
+      left -= n;
+      const ok = socket.write(n === perBlock ? block : block.subarray(0, n * piece.length));
+      if (left === 0) socket.end(tail);
+      else if (!ok) {
+        socket.once("drain", pump);
+        return;
+      }
+    }
+  };
+  socket.write(head);
+  pump();
+}
 
 const open = new Set<Socket>();
 
@@ -39,6 +72,15 @@ const server = createServer((socket) => {
       socket.end(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(m.slice(0, half))}${chunk(m.slice(half))}0\r\n\r\n`);
     } else if (parts[1] === "silent") {
       // never answer
+    } else if (parts[1] === "echo-authorization") {
+      const value = /\r\nauthorization: *([^\r]*)/i.exec(head)?.[1] ?? "";
+      socket.end(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(value, "latin1")}\r\n\r\n${value}`, "latin1");
+    } else if (parts[1] === "endless") {
+      if (parts[2] === "1xx") stream(socket, "", "HTTP/1.1 100 Continue\r\n\r\n", Infinity);
+      else if (parts[2] === "chunks") stream(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "1\r\nx\r\n", Infinity);
+      else stream(socket, "HTTP/1.1 200 OK\r\n\r\n", "x".repeat(64), Infinity);
+    } else if (parts[1] === "one-byte-chunks") {
+      stream(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "1\r\nx\r\n", Number(parts[2]), "0\r\n\r\n");
     } else {
       const ms = Number(parts[1]);
       const body = Buffer.from(decodeURIComponent(parts.slice(2).join("/")), "utf8");
