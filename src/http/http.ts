@@ -17,9 +17,10 @@
  * - Limits (every one settable): the body at most `maxBodyBytes` (64 MiB), for `Http.get` the
  *   whole text at most that plus the 16 KiB head limit; the head 16 KiB; 32 interim (1xx)
  *   responses. Memory stays within twice what is kept plus a constant, whatever the chunking.
- * - Fairness: each read spends one unit of the task's cooperative budget (`Waker.consumeBudget`);
- *   when it runs out the future wakes itself and returns `PENDING`, so a server that never stops
- *   sending cannot hold the thread, and a `timeoutMs` always fires.
+ * - Fairness: each read spends one unit of the task's cooperative budget (`Waker.consumeBudget`,
+ *   spent by the stream's `pollRead`); when it runs out the future returns `PENDING` with the task
+ *   woken, so a server that never stops sending cannot hold the thread, and a `timeoutMs` always
+ *   fires.
  * - I/O errors are `IoError`s whose message names the peer, as Node's do
  *   (`connect ECONNREFUSED 127.0.0.1:8080`).
  *
@@ -133,11 +134,7 @@ abstract class HttpFuture<T> implements Future<T> {
       }
     }
     for (;;) {
-      // One read (and the parsing of what it brought) is one unit of the task's budget.
-      if (!waker.consumeBudget()) {
-        waker.wake();
-        return PENDING;
-      }
+      // The stream's read spends one unit of the task's budget (and, out of it, wakes and pends).
       const n = stream.pollRead(waker, scratch);
       if (n === PENDING) return PENDING;
       const out = n === 0 ? this.ended() : this.received(scratch.subarray(0, n));

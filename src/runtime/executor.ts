@@ -42,7 +42,7 @@ import { park } from "./parker.js";
 import { MAX_LIVE_TASKS, THREW, Task, YIELDED, type JoinHandle } from "./task.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { FailureReports } from "./failure-report.js";
-import { runOnEventLoop, type RunHost } from "./run-loop.js";
+import { runOnEventLoop } from "./run-loop.js";
 import { MAX_EXECUTORS, claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
 import { ExportTable } from "./export-table.js";
 import { checkFuture, describeValue } from "./arguments.js";
