@@ -73,7 +73,7 @@ export function atAddress(e: unknown, address: sys.SocketAddress): unknown {
 
 /**
  * One address's attempt: completes with the connected socket's registration, or fails with the
- * connect's `IoError` naming the address, or with `ETIMEDOUT` once `timeoutMs` has passed since
+ * connect's `IoError` naming the address, or with `ETIMEDOUT` once {@link CONNECT_ATTEMPT_TIMEOUT_MS} has passed since
  * its first poll. On failure or drop its socket is closed.
  */
 export class ConnectAttempt implements Future<Registration> {
@@ -83,10 +83,7 @@ export class ConnectAttempt implements Future<Registration> {
   /** Why the attempt failed, once it has. */
   error: IoError | null = null;
 
-  constructor(
-    readonly address: sys.SocketAddress,
-    private readonly timeoutMs: number = CONNECT_ATTEMPT_TIMEOUT_MS,
-  ) {}
+  constructor(readonly address: sys.SocketAddress) {}
 
   poll(waker: Waker): Poll<Registration> {
     if (this.done) pollAfterReady("connect attempt");
@@ -97,14 +94,14 @@ export class ConnectAttempt implements Future<Registration> {
         this.release();
         return r;
       }
-      this.deadline ??= sleep(this.timeoutMs);
+      this.deadline ??= sleep(CONNECT_ATTEMPT_TIMEOUT_MS);
       if (this.deadline.poll(waker) === PENDING) return PENDING;
       this.deadline = null;
       throw new IoError(
         "ETIMEDOUT",
         sys.ERRNO.ETIMEDOUT,
         "connect",
-        `connect ETIMEDOUT ${sys.formatAddress(this.address)} (no answer within ${this.timeoutMs} ms)`,
+        `connect ETIMEDOUT ${sys.formatAddress(this.address)} (no answer within ${CONNECT_ATTEMPT_TIMEOUT_MS} ms)`,
         {
           address: this.address.ip,
           port: this.address.port,
