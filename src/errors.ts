@@ -10,7 +10,9 @@ const ECANCELED = 125;
 
 /**
  * A failed system call. `code` is the errno name (`"ECONNREFUSED"`), `errno` the positive number and
- * `syscall` the call that failed, the same fields Node puts on its own `SystemError`s.
+ * `syscall` the call that failed, the same fields Node puts on its own `SystemError`s. A failed
+ * connect also names its peer, as Node's do: `address` and `port`, and a message such as
+ * `connect ECONNREFUSED 127.0.0.1:8080` (`[::1]:8080` for IPv6).
  *
  * @example
  * <!-- ts-check
@@ -26,11 +28,22 @@ export class IoError extends Error {
   readonly code: string;
   readonly errno: number;
   readonly syscall: string;
-  constructor(code: string, errno: number, syscall: string, message?: string) {
+  /**
+   * The IP the failed operation was for, where there is one (a connect: `"127.0.0.1"`, `"::1"`),
+   * as on Node's errors; absent otherwise.
+   */
+  declare readonly address?: string;
+  /** The port the failed operation was for, with {@link address}. */
+  declare readonly port?: number;
+
+  /** `at`: the address and port the operation was for (see {@link address}). */
+  constructor(code: string, errno: number, syscall: string, message?: string, at?: { readonly address: string; readonly port: number }) {
     super(message ?? `${syscall} failed: ${code} (errno ${errno})`);
     this.code = code;
     this.errno = errno;
     this.syscall = syscall;
+    // Own properties only when there is an address, so other errors do not show them as undefined.
+    if (at !== undefined) Object.assign(this, { address: at.address, port: at.port });
   }
 
   /**

@@ -49,9 +49,21 @@ export class TcpStream implements Source, ByteStream {
   constructor(private readonly registration: Registration) {}
 
   /**
-   * Connects to `address` ("127.0.0.1:8080", "[::1]:8080", "localhost:8080" or `{ host, port }`).
-   * For `localhost` the IPv4 address is tried first, then IPv6. The future's `close()` gives the
-   * connect up from another task.
+   * Connects to `address` ("127.0.0.1:8080", "[::1]:8080", "localhost:8080", "db.internal:5432"
+   * or `{ host, port }`). For `localhost` the IPv4 address is tried first, then IPv6. A hostname is
+   * looked up without blocking the executor (as `lookup`), then its addresses are raced the Happy
+   * Eyeballs way (RFC 8305): the next one 250 ms after the last attempt started, or at once when
+   * one fails; each address gets 10 s. The future's `close()` gives the connect up from another
+   * task.
+   *
+   * @throws from the future: `IoError` naming the address (`connect ECONNREFUSED 127.0.0.1:8080`,
+   *   with `address` and `port`); `DnsError` (`ENOTFOUND`, ...) for a name that does not resolve;
+   *   `InvalidAddressError` for a malformed address.
+   *
+   * @example
+   * ```ts
+   * const stream = yield* wait(TcpStream.connect("localhost:8080"));
+   * ```
    */
   static connect(address: sys.AddressInput): ConnectFuture {
     return new ConnectFuture(address);

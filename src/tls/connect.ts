@@ -1,6 +1,7 @@
 /**
  * The future behind `TlsStream.connect` and `TlsStream.clientHandshake`: set up (load OpenSSL,
- * get the context), connect the TCP stream unless given one, then drive the handshake.
+ * get the context), connect the TCP stream unless given one (by name too: `TcpStream.connect`
+ * looks it up), then drive the handshake.
  *
  * It owns what it made or was given until it finishes: on failure or drop the TCP stream is
  * closed and the `SSL` freed, whatever step it had reached, so a handshake that a `timeout`
@@ -11,9 +12,9 @@
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import type { Waker } from "../future/waker.js";
 import { TcpStream } from "../net/tcp-stream.js";
-import type { AddressInput } from "../sys/index.js";
+import { splitHostPort, type AddressInput } from "../sys/index.js";
 import type { TlsConnectOptions } from "./options.js";
-import { hostOf, tlsSetup, type TlsSetup } from "./setup.js";
+import { tlsSetup, type TlsSetup } from "./setup.js";
 import { TcpTransport, type ByteTransport } from "./transport.js";
 
 /** What the connect future needs of the TLS stream it makes (the stream's module names this one). */
@@ -43,7 +44,9 @@ export class TlsConnectFuture<S extends HandshakingStream> implements Future<S> 
     try {
       if (this.setup === null) {
         const target = this.target;
-        this.setup = tlsSetup(this.options, target instanceof TcpStream ? "" : hostOf(target));
+        // The host as the connect reads it (brackets off an IPv6 literal, in either form of
+        // address): a name is sent as SNI and checked, an IP literal checked against the IPs.
+        this.setup = tlsSetup(this.options, target instanceof TcpStream ? "" : splitHostPort(target).host);
         if (!(target instanceof TcpStream)) this.connecting = TcpStream.connect(target);
       }
       if (this.connecting !== null) {

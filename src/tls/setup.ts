@@ -5,7 +5,6 @@
  * @module
  */
 import { TlsError } from "../errors.js";
-import type { AddressInput } from "../sys/index.js";
 import * as ssl from "../sys/openssl.js";
 import { clientContext } from "./context.js";
 import type { TlsConnectOptions } from "./options.js";
@@ -27,17 +26,6 @@ export interface TlsSetup {
  */
 function isIpLiteral(name: string): boolean {
   return name.includes(":") || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(name);
-}
-
-/** The host part of an address: `"example.com:443"` → `example.com`, `"[::1]:443"` → `::1`. */
-export function hostOf(address: AddressInput): string {
-  if (typeof address !== "string") return address.host;
-  if (address.startsWith("[")) {
-    const end = address.indexOf("]");
-    return end < 0 ? address : address.slice(1, end);
-  }
-  const colon = address.lastIndexOf(":");
-  return colon < 0 ? address : address.slice(0, colon);
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   Http,
   HttpParseError,
   IoError,
+  DnsError,
   TimeoutError,
   TcpListener,
   RuntimeError,
@@ -128,12 +129,15 @@ export function httpSuite(executor: () => Executor, mode: string): void {
     assert.equal(openFdCount(), fds);
   });
 
-  test("https and hostnames are refused with a clear error", () => {
+  test("https is refused with a clear error; an unknown hostname fails with DnsError ENOTFOUND", () => {
     assert.throws(
       () => Http.get("https://127.0.0.1/x"),
       (e: unknown) => e instanceof RuntimeError && /https is not supported/.test(e.message),
     );
-    assert.throws(() => executor().blockOn(Http.get("http://example.com/x")), /DNS|IP literal/);
+    assert.throws(
+      () => executor().blockOn(Http.get("http://no-such-host.invalid/x")),
+      (e: unknown) => e instanceof DnsError && e.code === "ENOTFOUND" && e.hostname === "no-such-host.invalid",
+    );
   });
 
   test("1,000 requests, successes and failures, leave exactly as many fds open as before", () => {

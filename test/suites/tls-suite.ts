@@ -8,7 +8,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpsRequest } from "node:https";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { coroutine, wait, spawn, spawnThread, TcpStream, TlsStream, TlsError, NoopWaker, type Executor } from "../../src/index.js";
+import { useHostsFile } from "../../src/net/dns/lookup.js";
 import { liveObjects } from "../../src/sys/openssl.js";
 import { openFdCount } from "../util/fds.js";
 import { makeCertificates, type TestCertificates } from "../util/tls-certs.js";
@@ -20,7 +24,13 @@ let servers: TlsServers;
 const at = (name: string, host = "localhost"): string => `${host}:${servers.port(name)}`;
 
 export function tlsSuite(executor: Executor, mode: string): void {
+  const hostsDir = mkdtempSync(join(tmpdir(), "tls-hosts-"));
+  const hostsPath = join(hostsDir, "hosts");
+  /** Sets this thread's hosts file (`lookup` re-reads it on change). */
+  const hosts = (...lines: string[]): void => writeFileSync(hostsPath, lines.join("\n") + "\n");
   before(async () => {
+    hosts();
+    useHostsFile(hostsPath);
     certs = makeCertificates();
     servers = await startTlsServers([
       { name: "leaf", kind: "tls", ...certs.leaf },
@@ -29,6 +39,8 @@ export function tlsSuite(executor: Executor, mode: string): void {
     ]);
   });
   after(async () => {
+    useHostsFile("/etc/hosts");
+    rmSync(hostsDir, { recursive: true, force: true });
     await servers.stop();
     certs.remove();
   });
@@ -70,6 +82,20 @@ export function tlsSuite(executor: Executor, mode: string): void {
   test("`servername` names the host to check and to send, whatever address is dialled", () => {
     const r = executor.blockOn(httpsGet(at("other", "127.0.0.1"), "/info", { ca: certs.ca, servername: "other.test" }));
     assert.equal((JSON.parse(r.body.toString()) as { servername: string }).servername, "other.test");
+  });
+
+  test("a name from the hosts file is looked up, sent as SNI and checked against the certificate", () => {
+    hosts("127.0.0.1 other.test wrong.test");
+    const r = executor.blockOn(httpsGet(at("other", "other.test"), "/info", { ca: certs.ca }));
+    assert.equal((JSON.parse(r.body.toString()) as { servername: string }).servername, "other.test");
+    // The name dialled is the one checked, not the IP it resolved to.
+    const e = errorOf(() => executor.blockOn(httpsGet(at("other", "wrong.test"), "/info", { ca: certs.ca })));
+    assert.equal(e.code, "ERR_TLS_CERT_ALTNAME_INVALID", String(e));
+  });
+
+  test('an IP literal in brackets ({ host: "[127.0.0.1]" }) is an IP literal: checked against the IPs, no SNI', () => {
+    const r = executor.blockOn(httpsGet({ host: "[127.0.0.1]", port: servers.port("leaf") }, "/info", { ca: certs.ca }));
+    assert.equal((JSON.parse(r.body.toString()) as { servername: string | null }).servername, null);
   });
 
   test("a 4 MiB response arrives whole and in order", () => {

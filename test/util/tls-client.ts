@@ -5,6 +5,7 @@
  * @module
  */
 import { coroutine, wait, TlsStream, type Future, type TlsConnectOptions } from "../../src/index.js";
+import type { AddressInput } from "../../src/sys/index.js";
 
 export interface Exchange {
   /** The response head (status line and headers). */
@@ -15,11 +16,11 @@ export interface Exchange {
 }
 
 /** `GET path` (plus `upload`, if any, right after the head) on a new TLS connection to `address`. */
-export function httpsGet(address: string, path: string, options: TlsConnectOptions = {}, upload?: Uint8Array): Future<Exchange> {
+export function httpsGet(address: AddressInput, path: string, options: TlsConnectOptions = {}, upload?: Uint8Array): Future<Exchange> {
   return coroutine(function* () {
     const tls = yield* wait(TlsStream.connect(address, options));
     try {
-      const host = address.slice(0, address.lastIndexOf(":"));
+      const host = typeof address === "string" ? address.slice(0, address.lastIndexOf(":")) : address.host;
       yield* wait(tls.writeAll(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)));
       if (upload !== undefined) yield* wait(tls.writeAll(upload));
       const chunks: Buffer[] = [];
