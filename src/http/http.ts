@@ -30,7 +30,7 @@
  *
  * @module
  */
-import { HttpParseError, IoError } from "../errors.js";
+import { DnsError, HttpParseError, IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { timeout } from "../time/timeout.js";
 import type { Waker } from "../future/waker.js";
@@ -102,7 +102,9 @@ abstract class HttpFuture<T> implements Future<T> {
       return this.step(waker);
     } catch (e) {
       this.finish();
-      if (e instanceof IoError && !e.message.includes(this.address)) {
+      // Name the peer, as Node's errors do. A connect's error names it already (with its
+      // `address` and `port`), and a lookup's is a DnsError naming the host: those go as they are.
+      if (e instanceof IoError && !(e instanceof DnsError) && e.address === undefined && !e.message.includes(this.address)) {
         throw new IoError(e.code, e.errno, e.syscall, `${e.syscall} ${e.code} ${this.address}`);
       }
       throw e;

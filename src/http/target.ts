@@ -1,7 +1,8 @@
 /**
  * Where an HTTP request goes: a path on the default server (the delay server, `127.0.0.1:8080`, or
- * the `host`/`port` options), or a full `http://host:port/path` URL. Hosts are IP literals or
- * `localhost` (no DNS yet); `https:` is refused (no TLS yet), with errors that say so. Credentials
+ * the `host`/`port` options), or a full `http://host:port/path` URL. Hosts are IP literals,
+ * `localhost` or names (resolved by the connect); `https:` is refused (no TLS here yet), with an
+ * error that says so. Credentials
  * in a URL (`http://user:pw@host/`) become a Basic `Authorization` header (RFC 7617), as curl and
  * Node's `http.request` send them; they never reach the `Host` header or the request line.
  *
