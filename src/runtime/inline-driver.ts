@@ -9,6 +9,7 @@
 import { EpollEvents, epollWait } from "../sys/index.js";
 import type { IoDriver } from "./driver.js";
 import type { TokenTable } from "./token-table.js";
+import { traceEpollDispatched, traceEpollReturned, traceEpollWait, tracing } from "./trace-recorder.js";
 
 export class InlineDriver implements IoDriver {
   private readonly events = new EpollEvents(1024);
@@ -18,7 +19,11 @@ export class InlineDriver implements IoDriver {
   turn(timeoutMs: number): void {
     // epoll_wait counts whole milliseconds: round up, so a timer is never woken for early.
     const t = timeoutMs === Infinity ? -1 : Math.ceil(timeoutMs);
+    if (tracing) traceEpollWait();
+    const n = epollWait(this.table.epfd, this.events, t);
+    if (tracing) traceEpollReturned(n, t);
     // The shutdown eventfd only concerns the reactor thread, which this mode does not have.
-    this.table.dispatchEvents(this.events, epollWait(this.table.epfd, this.events, t));
+    this.table.dispatchEvents(this.events, n);
+    if (tracing) traceEpollDispatched();
   }
 }

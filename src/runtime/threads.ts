@@ -64,6 +64,7 @@ import {
   takePidfd,
 } from "./thread-owned.js";
 import { reclaimExecutorIndices, wakeHubBuffer, wakeRef } from "./wake-hub.js";
+import { closeTraceRegions } from "./trace-recorder.js";
 import type { Waker } from "../future/waker.js";
 
 /**
@@ -480,6 +481,7 @@ function reclaimGone(thread: number): void {
     if (pidfd >= 0) close(pidfd);
   });
   for (const id of ids) reclaimExecutorIndices(id);
+  closeTraceRegions(ids);
   reclaimOwned(ids, reclaimSource);
 }
 
