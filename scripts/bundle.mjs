@@ -15,7 +15,13 @@ const out = new URL("../dist/bundle/", import.meta.url).pathname;
 
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: ["index.js", "runtime/thread-entry.js", "runtime/reactor-thread.js", "runtime/resolver-thread.js", "runtime/trace-writer-thread.js"].map((f) => src + f),
+  entryPoints: [
+    "index.js",
+    "runtime/thread-entry.js",
+    "runtime/reactor-thread.js",
+    "runtime/resolver-thread.js",
+    "runtime/trace-writer-thread.js",
+  ].map((f) => src + f),
   outdir: out,
   entryNames: "[name]",
   chunkNames: "[name]-[hash]",

@@ -95,6 +95,9 @@ function waitSlice(): void {
  */
 function finish(outcome: GaiOutcome | null): void {
   if (outcome !== null) slots.writeOutcome(slot, outcome);
+  // The lookup's slice ends before the wake: the woken program may exit at once, and a record
+  // written after the trace's last drain is lost.
+  if (tracing) traceLookupEnd(outcome === null ? -1 : outcome.status);
   let ref: number;
   if (slots.transition(slot, BUSY, DONE) === BUSY) {
     ref = slots.waker(slot);
@@ -105,7 +108,6 @@ function finish(outcome: GaiOutcome | null): void {
   if (ref !== 0) wakeRef(ref - 1);
   const fd = slots.wakeFd();
   if (fd >= 0) eventfdWrite(fd);
-  if (tracing) traceLookupEnd(outcome === null ? -1 : outcome.status);
 }
 
 /** An unexpected error in this thread: said on stderr, and the lookup fails with `EAI_SYSTEM`. */

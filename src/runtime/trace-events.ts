@@ -26,6 +26,8 @@
 import { KIND, ParkEnd, RECORD_WORDS, Rec, X, Y, Z, type TraceBuffer } from "./trace-buffer.js";
 
 const RESULTS = ["skipped", "pending", "yielded", "ready", "threw"];
+/** Characters of JSON handed to the sink at a time. */
+const PIECE = 16 * 1024;
 const PARK_ENDS: Record<number, string> = {
   [ParkEnd.Wake]: "wake",
   [ParkEnd.Ready]: "ready",
@@ -35,7 +37,15 @@ const PARK_ENDS: Record<number, string> = {
 
 /** Microseconds, as Trace Event Format counts, from milliseconds; nanosecond precision. */
 function us(ms: number): string {
-  return (ms * 1000).toFixed(3);
+  return (Math.round(ms * 1e6) / 1000).toFixed(3);
+}
+
+/**
+ * A slice's duration in microseconds: the difference of its rounded ends, so that what happened
+ * within it (an arrow's start) stays within it once rounded.
+ */
+function usBetween(start: number, end: number): string {
+  return (Math.max(Math.round(end * 1e6) - Math.round(start * 1e6), 0) / 1000).toFixed(3);
 }
 
 interface ExecutorInfo {
@@ -50,6 +60,8 @@ interface ExecutorInfo {
 /** The decoding state of one thread's region: its strings, executors and tasks. */
 export class TrackDecoder {
   private readonly strings = new Map<number, string>();
+  /** The JSON start of a poll slice's name (`"request #`), by the task name's string id. */
+  private readonly pollNames = new Map<number, string>();
   private readonly executors = new Map<number, ExecutorInfo>();
   private readonly ids: string;
   private dropped = 0;
@@ -84,8 +96,12 @@ export class TrackDecoder {
     return `,\n{"ph":"C","name":${JSON.stringify(`trace: ${this.name} dropped`)},${this.ids},"ts":${us(this.last)},"args":{"records":${total}}}`;
   }
 
-  /** The events of records `from` (inclusive) to `to` (exclusive) of the region at `base`. */
-  decode(b: TraceBuffer, base: number, from: number, to: number): string {
+  /**
+   * The events of records `from` (inclusive) to `to` (exclusive) of the region at `base`, handed
+   * to `sink` in pieces of about `PIECE` characters (a small live set keeps the writer's garbage
+   * collection cheap).
+   */
+  decode(b: TraceBuffer, base: number, from: number, to: number, sink: (text: string) => void): void {
     const i32 = b.i32;
     const f64 = b.f64;
     let out = "";
@@ -172,30 +188,33 @@ export class TrackDecoder {
           // A record this decoder does not know: skip it.
           break;
       }
+      if (out.length >= PIECE) {
+        sink(out);
+        out = "";
+      }
     }
-    return out;
+    if (out.length > 0) sink(out);
   }
 
   private poll(start: number, end: number, result: number, task: number, executor: number, flow: number): string {
     const ex = this.executor(executor);
-    const nameId = ex.tasks.get(task);
-    const name = nameId === undefined ? "task" : (this.strings.get(nameId) ?? "task");
+    const nameId = ex.tasks.get(task) ?? 0;
     if (result >= 3) ex.tasks.delete(task);
+    let prefix = this.pollNames.get(nameId);
+    if (prefix === undefined) {
+      // `"name #`, escaped once per name: the slice's name is that, the task id and a quote.
+      prefix = JSON.stringify(`${this.strings.get(nameId) ?? "task"} #`).slice(0, -1);
+      this.pollNames.set(nameId, prefix);
+    }
     const who = ex.plain === this.name ? "" : `,"executor":${ex.name}`;
-    let out = this.slice(
-      JSON.stringify(`${name} #${task}`),
-      "poll",
-      start,
-      end,
-      `{"task":${task},"result":"${RESULTS[result] ?? "?"}"${who}}`,
-    );
+    let out = this.slice(`${prefix}${task}"`, "poll", start, end, `{"task":${task},"result":"${RESULTS[result] ?? "?"}"${who}}`);
     if (flow !== 0) out += this.flowEnd(flow, (start + end) / 2);
     return out;
   }
 
   /** A complete event; `name` is JSON already. */
   private slice(name: string, cat: string, start: number, end: number, args: string): string {
-    return `,\n{"ph":"X","cat":"${cat}","name":${name},${this.ids},"ts":${us(start)},"dur":${us(Math.max(end - start, 0))},"args":${args}}`;
+    return `,\n{"ph":"X","cat":"${cat}","name":${name},${this.ids},"ts":${us(start)},"dur":${usBetween(start, end)},"args":${args}}`;
   }
 
   /** The end of flow `id`, bound to the slice around `at`. */

@@ -52,6 +52,9 @@ import {
   flowEntry,
 } from "./trace-buffer.js";
 
+/** After a record found the ring full, how many more are dropped before it is looked at again. */
+const RETRY_AFTER_DROPS = 63;
+
 /** The key of the trace buffer in Node's environment data (inherited by every new `Worker`). */
 export const ENVIRONMENT_KEY = "reactor-executor:trace";
 
@@ -72,6 +75,13 @@ let head = 0;
 let limit = 0;
 /** The `head` at which the ring is half full: the writer is woken there. */
 let wakeAt = -1;
+/** The `TAIL` the writer was last woken for from {@link refill}. */
+let wokeFor = -1;
+/** Records dropped (a full ring), and how many of them `DROPPED` says. */
+let lost = 0;
+let published = 0;
+/** Records still to drop without looking at the ring again. */
+let skip = 0;
 let offset = 0;
 let threadName = isMainThread ? "main" : `worker-${threadId}`;
 /** The thread calls {@link traceThreadExit} itself, last in its own exit handler. */
@@ -138,6 +148,7 @@ function claim(): boolean {
     region = base;
     head = 0;
     limit = 0;
+    lost = published = skip = 0;
     // A worker's region is given back when it ends; one that ends without running its exit
     // handlers (terminate, out of memory) has it given back by its parent (`closeTraceRegions`).
     if (!isMainThread && !closesOwnRegion) process.on("exit", traceThreadExit);
@@ -162,19 +173,50 @@ function osTid(): number {
  * Counts `n` dropped records and returns false when the ring is full (or there is no region).
  */
 function room(n: number): boolean {
-  if (((limit - head) | 0) >= n) return true;
+  return ((limit - head) | 0) >= n || refill(n);
+}
+
+/**
+ * The slow path of {@link room}. A full ring stays full for a while (the writer formats far
+ * slower than a busy thread records), so after a drop the next `RETRY_AFTER_DROPS` records are
+ * dropped without looking, and the count is published every so often rather than per record.
+ */
+function refill(n: number): boolean {
   if (region < 0 && !claim()) return false;
+  if (skip > 0) {
+    skip--;
+    lost += n;
+    return false;
+  }
   const tail = Atomics.load(i32, region + TAIL);
   limit = (tail + RING_RECORDS) | 0;
   const half = (tail + RING_RECORDS / 2) | 0;
-  if (((half - head) | 0) > 0) wakeAt = half;
-  else {
+  if (((half - head) | 0) > 0) {
+    wakeAt = half;
+  } else if (wokeFor !== tail) {
+    // Half full already: wake the writer now, once for this tail.
+    wokeFor = tail;
     wakeAt = -1;
     buffer!.wakeWriter();
   }
-  if (((limit - head) | 0) >= n) return true;
-  Atomics.add(i32, region + DROPPED, n);
+  if (((limit - head) | 0) >= n) {
+    if (lost !== published) publishDrops();
+    return true;
+  }
+  lost += n;
+  skip = RETRY_AFTER_DROPS;
+  publishDrops();
   return false;
+}
+
+function publishDrops(): void {
+  published = lost;
+  Atomics.store(i32, region + DROPPED, lost);
+}
+
+/** Makes this thread's count of dropped records current (before a flush, at exit). */
+export function traceSettle(): void {
+  if (region >= 0 && lost !== published) publishDrops();
 }
 
 /** The first word of record `n` of this thread's ring. */
@@ -382,6 +424,7 @@ export function forgetTaskFlows(done: (task: object) => boolean): void {
 export function traceThreadExit(): void {
   if (region < 0) return;
   put(Rec.ThreadEnd, traceNow(), 0, 0, 0, 0);
+  traceSettle();
   Atomics.compareExchange(i32, region + CLAIM, threadId + 1, CLOSED);
   region = -2;
   limit = head;

@@ -18,12 +18,12 @@
  * @module
  */
 import { basename } from "node:path";
-import { openSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { Worker, isMainThread, setEnvironmentData } from "node:worker_threads";
 import { IoError, RuntimeError } from "../errors.js";
 import { writeLine } from "./output.js";
 import { FLUSH_ASKED, FLUSH_DONE, STOP, STOPPED, TraceBuffer, monotonicMs } from "./trace-buffer.js";
-import { ENVIRONMENT_KEY, startRecording, traceBuffer } from "./trace-recorder.js";
+import { ENVIRONMENT_KEY, startRecording, traceBuffer, traceSettle } from "./trace-recorder.js";
 
 /** The environment variable that starts a trace in any program: the file's path, `%p` = the pid. */
 export const TRACE_ENV = "REACTOR_EXECUTOR_TRACE";
@@ -37,6 +37,8 @@ interface Session {
   /** Started by the environment variable, which overrides `init({ trace })`. */
   readonly fromEnv: boolean;
   readonly buffer: TraceBuffer;
+  /** The writer thread has ended (its `exit` event came): nothing to wait for at exit. */
+  writerGone: boolean;
 }
 
 let session: Session | null = null;
@@ -61,6 +63,8 @@ export function startTrace(path: string, fromEnv = false): void {
     throw new RuntimeError(`init({ trace: ${JSON.stringify(path)} }): this process already writes its trace to ${session.path}`);
   }
   if (!isMainThread) throw new RuntimeError("a trace is started from the main thread (init() or REACTOR_EXECUTOR_TRACE)");
+  // Everything that can fail comes first, so a failure leaves nothing behind.
+  const buffer = TraceBuffer.create(monotonicMs());
   let fd: number;
   try {
     fd = openSync(file, "w");
@@ -73,27 +77,37 @@ export function startTrace(path: string, fromEnv = false): void {
       `cannot open the trace file ${file}: ${err.code ?? err.message}`,
     );
   }
-  const buffer = TraceBuffer.create(monotonicMs());
-  const name = `${basename(process.argv[1] ?? "node")} (pid ${process.pid})`;
-  writeSync(fd, `[\n{"ph":"M","name":"process_name","pid":${process.pid},"args":{"name":${JSON.stringify(name)}}}`);
-  session = { path: file, fromEnv, buffer };
+  let writer: Worker;
+  try {
+    const name = `${basename(process.argv[1] ?? "node")} (pid ${process.pid})`;
+    writeSync(fd, `[\n{"ph":"M","name":"process_name","pid":${process.pid},"args":{"name":${JSON.stringify(name)}}}`);
+    writer = new Worker(new URL("./trace-writer-thread.js", import.meta.url), {
+      workerData: { buffer: buffer.shared, fd, pid: process.pid },
+      name: "trace-writer",
+      // It needs none of the process's flags, and some are refused in a worker (see init.ts).
+      execArgv: [],
+    });
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  writer.unref();
+  const s: Session = { path: file, fromEnv, buffer, writerGone: false };
+  // Without an 'error' listener an error in the writer would crash this thread; tracing just
+  // stops, and the exit handler does not wait for a writer that is gone.
+  writer.on("error", (e: Error) => writeLine(2, `reactor-executor: trace: the writer thread failed: ${e.message}`));
+  writer.on("exit", () => (s.writerGone = true));
+  session = s;
   setEnvironmentData(ENVIRONMENT_KEY, buffer.shared);
   startRecording(buffer);
-  const writer = new Worker(new URL("./trace-writer-thread.js", import.meta.url), {
-    workerData: { buffer: buffer.shared, fd, pid: process.pid },
-    name: "trace-writer",
-    // It needs none of the process's flags, and some are refused in a worker (see init.ts).
-    execArgv: [],
-  });
-  writer.unref();
-  // Without a listener an error in the writer would crash this thread; tracing just stops.
-  writer.on("error", (e: Error) => writeLine(2, `reactor-executor: trace: the writer thread failed: ${e.message}`));
   process.on("exit", stopTrace);
 }
 
 /** At exit: the writer writes the rest and the closing `]`; waits for it, up to a bound. */
 function stopTrace(): void {
-  const b = session!.buffer;
+  const { buffer: b, writerGone } = session!;
+  if (writerGone) return;
+  traceSettle();
   Atomics.store(b.i32, STOP, 1);
   b.wakeWriter();
   Atomics.wait(b.i32, STOPPED, 0, WRITER_TIMEOUT_MS);
@@ -117,6 +131,7 @@ export function flushTrace(): void {
   const b = traceBuffer();
   if (b === null) return;
   const i32 = b.i32;
+  traceSettle();
   const ticket = Atomics.add(i32, FLUSH_ASKED, 1) + 1;
   b.wakeWriter();
   const deadline = performance.now() + WRITER_TIMEOUT_MS;

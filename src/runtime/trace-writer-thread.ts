@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { writeSync } from "node:fs";
+import { readlinkSync, writeSync } from "node:fs";
+import { setPriority } from "node:os";
 import { workerData } from "node:worker_threads";
 import { TrackDecoder } from "./trace-events.js";
 import {
@@ -39,7 +40,7 @@ import {
 /** The longest records wait in a ring before they are written (unless a ring fills first). */
 const DRAIN_INTERVAL_MS = 50;
 /** Output is written whenever this much has been formatted. */
-const WRITE_CHUNK = 1 << 20;
+const WRITE_CHUNK = 64 * 1024;
 
 interface WriterData {
   buffer: SharedArrayBuffer;
@@ -48,6 +49,13 @@ interface WriterData {
 }
 
 const data = workerData as WriterData;
+// The traced program goes first: on a busy machine the writer gets the CPU time left over (nice
+// 10), and records it cannot keep up with are dropped and counted rather than slowing the program.
+try {
+  setPriority(Number(readlinkSync("/proc/thread-self").split("/").pop()), 10);
+} catch {
+  // no /proc/thread-self or no permission: keep the default priority
+}
 const b = new TraceBuffer(data.buffer);
 const i32 = b.i32;
 const offset = clockOffset(b.origin);
@@ -94,7 +102,7 @@ function drain(): void {
     const head = Atomics.load(i32, base + HEAD);
     const tail = Atomics.load(i32, base + TAIL);
     if (head !== tail) {
-      emit(track.decode(b, base, tail, head));
+      track.decode(b, base, tail, head, emit);
       Atomics.store(i32, base + TAIL, head);
     }
     emit(track.drops(Atomics.load(i32, base + DROPPED)));
