@@ -94,6 +94,36 @@ test("REACTOR_EXECUTOR_TRACE traces a program without code changes; %p keeps chi
   assert.ok(events.some((e) => e.ph === "i" && e.name === "timers fired" && e.args!.count === 1));
 });
 
+test("under run, a park that a Promise callback ends says so (endedBy ready), and the run has its slice", async () => {
+  const file = join(dir, "run.json");
+  const r = await runModule(
+    `
+    import { Executor, coroutine, wait, fromPromise } from "reactor-executor";
+    const v = await new Executor({ name: "async" }).run(coroutine(function* main() {
+      return yield* wait(fromPromise(() => new Promise((resolve) => setTimeout(() => resolve(7), 30))));
+    }));
+    console.log(v);
+  `,
+    { env: { REACTOR_EXECUTOR_TRACE: file } },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "7");
+  const ix = checkTrace(readTrace(file).events, true);
+  const main = track(ix, "main");
+  assert.ok(main.slices.some((s) => s.name === "run async"));
+  assert.ok(
+    main.slices.some((s) => s.cat === "park" && s.args!.endedBy === "ready"),
+    "the promise's callback woke the task",
+  );
+  assert.deepEqual(
+    ix.polls.map((p) => [p.name, p.args!.result, p.args!.executor]),
+    [
+      ["main #1", "pending", "async"],
+      ["main #1", "ready", "async"],
+    ],
+  );
+});
+
 test("flushTrace() puts what was recorded so far in the file before it returns", async () => {
   const file = join(dir, "flush.json");
   const r = await runModule(`

@@ -8,8 +8,12 @@
  * thread starts recording, and the writer thread starts (`trace-writer-thread.ts`).
  *
  * Ending: at the process's `exit` the main thread tells the writer to write the rest and the
- * closing `]`, and waits for it (at most `STOP_TIMEOUT_MS`), as `init` waits for the reactor
- * thread. No signal listener is installed: one would take Ctrl-C's default exit away from a
+ * closing `]`, and waits for it (at most `WRITER_TIMEOUT_MS`), as `init` waits for the reactor
+ * thread. The writer does it rather than the main thread because what it takes to turn records
+ * into events (each thread's names, its tasks' names) lives in the writer; the writer never
+ * returns to its event loop, so it answers while the main thread runs its exit handlers. Records
+ * another thread makes after that last drain (a reactor still handing out events as the
+ * program exits) are not in the file. No signal listener is installed: one would take Ctrl-C's default exit away from a
  * program parked in `blockOn`. A process that dies without running its exit handlers (SIGKILL, a
  * crash) leaves the file as the writer last wrote it: every event up to at most the last drain
  * interval, on whole lines, without the closing `]` (which the format makes optional; a killed
