@@ -132,7 +132,7 @@ export function traceNow(): number {
   return performance.now() + offset;
 }
 
-/** Claims a region for this thread; false (and tracing quietly off here) when none is free. */
+/** Claims a region for this thread; false when none is free (said once, as a process warning). */
 function claim(): boolean {
   if (region !== -1) return region >= 0;
   const b = buffer!;
