@@ -27,14 +27,15 @@
  * | `CLAIM`    | the thread (claim, close), the writer (free), a parent (close for a dead thread) | 0 free, `CLAIMING`, the owner's `threadId + 1`, or `CLOSED` (the owner has ended: drain, then free) |
  * | `HEAD`     | the owner                          | records written so far (wraps at 2^32; compared for equality only) |
  * | `TAIL`     | the writer                         | records read so far                                      |
- * | `DROPPED`  | the owner                          | records dropped because the ring was full                |
+ * | `DROPPED`  | the owner                          | records dropped because the ring was full (so far)       |
  * | `OS_TID`   | the owner, at claim                | the thread's Linux tid (the track's `tid`)               |
  * | `NAME_LEN`, name bytes | the owner, at claim        | the thread's name (UTF-8, at most `MAX_NAME_BYTES`)      |
  *
  * **Overflow policy: drop and count.** A thread never waits for the writer: a record that finds its
- * ring full is dropped and counted in `DROPPED`, which the trace shows as a counter. When a ring
- * reaches half full its owner wakes the writer, so drops happen only when records come faster than
- * the writer turns them into JSON (a busy loop of tiny polls, for instance).
+ * ring full is dropped and counted, and `DROPPED` (which the trace shows as a counter) is brought
+ * up to date every few drops, at a flush and at exit. When a ring reaches half full its owner wakes
+ * the writer, so drops happen only when records come faster than the writer turns them into JSON
+ * (a busy loop of tiny polls, for instance).
  *
  * Records are `RECORD_WORDS` words: two float64 times (`A`, `B`, milliseconds since the trace's
  * origin), a type word (`KIND`: the record type, plus 8 bits of detail above it) and three
