@@ -210,6 +210,25 @@ test("init({ trace }): a path that is not a string, a file that cannot be create
   assert.ok(!existsSync(join(dir, "late.json")));
 });
 
+test("init({ trace }) in a spawnThread thread: refused when the process is not tracing, a no-op when it is", async () => {
+  const program = new URL("./util/trace-init-thread.js", import.meta.url).href;
+  const source = (trace: string) => `
+    import { init, coroutine, wait, spawnThread } from "reactor-executor";
+    const ex = init(${trace});
+    const t = spawnThread({ name: "t", module: ${JSON.stringify(program)}, export: "initTraced", args: [${JSON.stringify(join(dir, "thread.json"))}] });
+    try { console.log(ex.blockOn(t.join())); } catch (e) { console.log(e.code + ": " + e.message); }
+  `;
+  const untraced = await runModule(source(""));
+  assert.equal(untraced.code, 0, untraced.stderr);
+  assert.match(untraced.stdout, /^ERR_RUNTIME: init\(\{ trace \}\) in a thread: a trace is started by the main thread's first init\(\)/);
+  const file = join(dir, "main.json");
+  const traced = await runModule(source(`{ trace: ${JSON.stringify(file)} }`));
+  assert.equal(traced.code, 0, traced.stderr);
+  assert.equal(traced.stdout.trim(), "ok");
+  assert.ok(!existsSync(join(dir, "thread.json")), "the thread started no trace of its own");
+  track(checkTrace(readTrace(file).events, true), "t");
+});
+
 test("REACTOR_EXECUTOR_TRACE naming a file that cannot be created: said on stderr, and the program runs untraced", async () => {
   const r = await runModule(
     `

@@ -20,6 +20,7 @@ import { Reactor } from "./reactor.js";
 import { SHUTDOWN_TOKEN, TokenTable } from "./token-table.js";
 import { wakeHubBuffer } from "./wake-hub.js";
 import { startTrace, tracePath } from "./trace-session.js";
+import { tracing } from "./trace-recorder.js";
 
 /** Options of {@link init}. */
 export interface InitOptions extends ExecutorOptions {
@@ -64,10 +65,18 @@ export function init(options: InitOptions = {}): Executor {
   const mode = options.reactor ?? "thread";
   if (mode !== "thread" && mode !== "inline") throw new RangeError(`init: reactor must be "thread" or "inline", got ${String(mode)}`);
   if (options.trace !== undefined) {
-    if (state !== null && tracePath() === null) {
-      throw new RuntimeError("init({ trace }) must be the first init() call: the reactor thread is already running untraced");
+    if (!isMainThread) {
+      // The process's trace, if any, covers this thread already.
+      if (!tracing)
+        throw new RuntimeError(
+          "init({ trace }) in a thread: a trace is started by the main thread's first init() (or REACTOR_EXECUTOR_TRACE)",
+        );
+    } else {
+      if (state !== null && tracePath() === null) {
+        throw new RuntimeError("init({ trace }) must be the first init() call: the reactor thread is already running untraced");
+      }
+      startTrace(options.trace);
     }
-    startTrace(options.trace);
   }
   if (state === null) {
     if (!isMainThread)
