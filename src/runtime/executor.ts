@@ -27,6 +27,9 @@
  *   the executor maps drained slots back to waker objects (`ExportTable`, one per run). Exported
  *   refs are counted, which is how "something else can still wake us" is known.
  * - The task's own state machine is in `task.ts`; `run` with Node's loop in `run-loop.ts`.
+ * - Tracing (`trace-*.ts`): every hook is one branch on the thread's `tracing` flag, per cycle,
+ *   park, spawn or cross-thread wake, never per poll; traced, a cycle polls through
+ *   `runReadyTraced`, `runReady` recording each poll.
  *
  * @module
  */
