@@ -210,6 +210,49 @@ test("init({ trace }): a path that is not a string, a file that cannot be create
   assert.ok(!existsSync(join(dir, "late.json")));
 });
 
+test("a terminated thread's trace region is given back for the next thread", async () => {
+  const file = join(dir, "terminated.json");
+  const program = new URL("./util/trace-thread-program.js", import.meta.url).href;
+  const traceBuffer = new URL("../src/runtime/trace-buffer.js", import.meta.url).href;
+  const r = await runModule(`
+    import { getEnvironmentData } from "node:worker_threads";
+    import { init, coroutine, wait, sleep, spawnThread } from "reactor-executor";
+    import { TraceBuffer, MAX_REGIONS, CLAIM, NAME, NAME_LEN } from ${JSON.stringify(traceBuffer)};
+    const ex = init({ trace: ${JSON.stringify(file)} });
+    const b = new TraceBuffer(getEnvironmentData("reactor-executor:trace"));
+    // Regions held by a thread named "doomed".
+    const claimed = () => {
+      let n = 0;
+      for (let r = 0; r < MAX_REGIONS; r++) {
+        const base = b.region(r);
+        if (Atomics.load(b.i32, base + CLAIM) === 0) continue;
+        const name = new Uint8Array(b.shared, (base + NAME) * 4, Atomics.load(b.i32, base + NAME_LEN));
+        if (Buffer.from(name).toString() === "doomed") n++;
+      }
+      return n;
+    };
+    const counts = ex.blockOn(coroutine(function* main() {
+      const before = claimed();
+      const t = spawnThread({ name: "doomed", module: ${JSON.stringify(program)}, export: "nap", args: [60000] });
+      while (claimed() === before) yield* wait(sleep(5));
+      const during = claimed();
+      t.terminate();
+      let error = "";
+      try { yield* wait(t.join()); } catch (e) { error = e.code; }
+      // The writer frees a closed region once it has drained it (every 50 ms).
+      for (let i = 0; i < 100 && claimed() !== before; i++) yield* wait(sleep(10));
+      return { before, during, after: claimed(), error };
+    }));
+    console.log(JSON.stringify(counts));
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  const { before, during, after, error } = JSON.parse(r.stdout) as { before: number; during: number; after: number; error: string };
+  assert.equal(error, "ERR_THREAD_TERMINATED");
+  assert.deepEqual([before, during, after], [0, 1, 0], "the thread took a region, given back after terminate()");
+  // Its main task never finished: the trace is checked as an interrupted one.
+  track(checkTrace(readTrace(file).events, false), "doomed");
+});
+
 test("init({ trace }) in a spawnThread thread: refused when the process is not tracing, a no-op when it is", async () => {
   const program = new URL("./util/trace-init-thread.js", import.meta.url).href;
   const source = (trace: string) => `
