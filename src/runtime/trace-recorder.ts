@@ -361,18 +361,29 @@ export function traceLookupEnd(status: number): void {
 }
 
 /**
+ * Starts an arrow here: hands out a flow id and records the arrow's start (on the slice this
+ * thread is in, or on one of its own). `executor` is the hub index of the executor woken, -1 when
+ * not known. Returns the id, or 0 when the record could not be written (no arrow then).
+ * A wake on the executor's own thread (the inline reactor's events) passes it to `traceWaking`.
+ */
+export function traceFlowStart(executor: number): number {
+  if (!room(1)) return 0;
+  const flow = Atomics.add(i32, FLOW_SEQ, 1) + 1;
+  put(Rec.FlowStart | (inSlice ? 0 : 1 << 8), traceNow(), 0, flow, executor, 0);
+  return flow;
+}
+
+/**
  * A wake of the waker named `ref` (of the executor with hub index `executor`) through the wake
- * hub, about to set its inbox bit: hands out a
- * flow id, records the arrow's start here and leaves the id in the side table for the executor.
+ * hub, about to set its inbox bit: starts an arrow and leaves its id in the side table for the
+ * executor, which takes it out as it drains the bit (`takeFlow`).
  */
 export function traceWake(ref: number, executor: number): void {
   if (!room(1)) return;
   const at = flowEntry(ref);
   if (Atomics.compareExchange(i32, at, 0, WRITING) !== 0) return;
-  const flow = Atomics.add(i32, FLOW_SEQ, 1) + 1;
-  Atomics.store(i32, at + 1, flow);
+  Atomics.store(i32, at + 1, traceFlowStart(executor));
   Atomics.store(i32, at, ref + 1);
-  put(Rec.FlowStart | (inSlice ? 0 : 1 << 8), traceNow(), 0, flow, executor, 0);
 }
 
 /** The flow a drained inbox bit for `ref` carries (0: none), taken out of the side table. */
