@@ -18,6 +18,7 @@ export type { JoinHandle } from "./runtime/task.js";
 export { VirtualClock, type Clock } from "./runtime/clock.js";
 export { wakeRef } from "./runtime/wake-hub.js";
 export { init, reactor, type InitOptions } from "./runtime/init.js";
+export { flushTrace } from "./runtime/trace-session.js";
 export { Reactor, Interest, type Source } from "./runtime/reactor.js";
 export { spawnThread, type ThreadHandle, type ThreadOptions } from "./runtime/threads.js";
 export { ThreadError, type ThreadErrorCode } from "./runtime/thread-outcome.js";

@@ -27,6 +27,9 @@
  *   the executor maps drained slots back to waker objects (`ExportTable`, one per run). Exported
  *   refs are counted, which is how "something else can still wake us" is known.
  * - The task's own state machine is in `task.ts`; `run` with Node's loop in `run-loop.ts`.
+ * - Tracing (`trace-*.ts`): every hook is one branch on the thread's `tracing` flag, per cycle,
+ *   park, spawn or cross-thread wake, never per poll; traced, a cycle polls through
+ *   `runReadyTraced`, `runReady` recording each poll.
  *
  * @module
  */
@@ -39,14 +42,31 @@ import { REAL_CLOCK, VirtualClock, type Clock } from "./clock.js";
 import { getDefaultDriver, type IoDriver } from "./driver.js";
 import { writeLine } from "./output.js";
 import { park } from "./parker.js";
-import { MAX_LIVE_TASKS, THREW, Task, YIELDED, type JoinHandle } from "./task.js";
+import { MAX_LIVE_TASKS, SKIPPED, THREW, Task, YIELDED, type JoinHandle } from "./task.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { FailureReports } from "./failure-report.js";
 import { runOnEventLoop } from "./run-loop.js";
-import { MAX_EXECUTORS, claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
+import { MAX_EXECUTORS, claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex, wakerRef } from "./wake-hub.js";
 import { ExportTable } from "./export-table.js";
 import { checkFuture, describeValue } from "./arguments.js";
 import { executorPark, taskSpawn } from "./trace.js";
+import { ParkEnd } from "./trace-buffer.js";
+import { ExecutorTrace } from "./trace-executor.js";
+import {
+  forgetTaskFlows,
+  takeFlow,
+  takeTaskFlow,
+  traceNow,
+  tracePoll,
+  tracePolling,
+  traceScheduled,
+  traceTimers,
+  traceWaking,
+  traceWoken,
+  tracing,
+} from "./trace-recorder.js";
+// Starts the trace REACTOR_EXECUTOR_TRACE names, if any, before the first executor runs.
+import "./trace-session.js";
 import { isMainThread, threadId } from "node:worker_threads";
 
 /** Polls between two looks at the inbox, timers and reactor, whatever the tasks do. */
@@ -154,6 +174,15 @@ export class Executor {
     if (w !== undefined) this.wakeSafely(w);
   };
   private readonly onWakeError = (e: unknown): void => this.reportWakerError(e);
+  /** The trace's record of this executor, made on its first traced use (see `trace-executor.ts`). */
+  private tracer: ExecutorTrace | null = null;
+  private readonly wakeSlotTraced = (slot: number): void => {
+    const flow = takeFlow(wakerRef(this.index, slot));
+    const w = this.exports!.waker(slot);
+    traceWaking(flow);
+    if (w !== undefined) this.wakeSafely(w);
+    traceWoken();
+  };
 
   constructor(options: ExecutorOptions = {}) {
     this.name = options.name ?? (isMainThread ? "main" : `worker-${threadId}`);
@@ -219,6 +248,7 @@ export class Executor {
     task.index = this.tasks.length;
     this.tasks.push(task);
     task.wake();
+    if (tracing) this.traced().spawned(task.id, task.name);
     if (taskSpawn.hasSubscribers) taskSpawn.publish({ executor: this.name, id: task.id, name: task.name });
     return task;
   }
@@ -247,6 +277,7 @@ export class Executor {
   schedule(task: Task<unknown>): void {
     this.ready.push(task);
     if (this.parkedAsync) unparkIndex(this.index);
+    if (tracing) traceScheduled(task);
   }
 
   /** @internal True under `blockOn` (no Promise can settle while this executor parks). */
@@ -310,14 +341,18 @@ export class Executor {
   collect(timeoutMs: number): void {
     // The inline reactor first: its events land in the inbox, which is drained right after.
     if (this.waitsOnIo) this.driver!.turn(timeoutMs);
-    if (inboxNonEmpty(this.index)) drainInbox(this.index, this.wakeSlot);
+    if (inboxNonEmpty(this.index)) drainInbox(this.index, tracing ? this.wakeSlotTraced : this.wakeSlot);
     const timers = this.timers;
-    if (timers.size > 0 && timers.nextDeadline() <= this.clock.now()) timers.fire(this.onWakeError);
+    if (timers.size > 0 && timers.nextDeadline() <= this.clock.now()) {
+      const fired = timers.fire(this.onWakeError);
+      if (tracing) traceTimers(fired, this.traced().id);
+    }
   }
 
   /** @internal Counts a park of up to `timeoutMs` and says so. */
   parking(timeoutMs: number): void {
     this.parks++;
+    if (tracing) this.traced().parking(timeoutMs);
     if (executorPark.hasSubscribers) executorPark.publish({ executor: this.name, pending: this.tasks.length, timeoutMs });
     if (this.verbose) writeLine(1, `${this.name}: ${this.tasks.length} pending tasks. Sleep until notified.`);
   }
@@ -352,6 +387,7 @@ export class Executor {
       this.unwatchClock = this.virtual.watch(() => unparkIndex(index));
     }
     setCurrent(this);
+    if (tracing) this.traced().started(mode === RUNNING);
     const main = this.spawn(future, { name: "main" }) as Task<T>;
     this.main = main;
     return main;
@@ -370,6 +406,7 @@ export class Executor {
     const reason = this.ending ?? undefined;
     while (this.tasks.length > 0) this.tasks[this.tasks.length - 1]!.cancel(reason);
     this.ready.clear();
+    if (tracing) this.tracedExit();
     this.reports.flush();
     this.exports!.dispose();
     this.exports = null;
@@ -395,7 +432,12 @@ export class Executor {
    * may park.
    */
   private cycle(): number {
-    this.runReady();
+    if (tracing) {
+      this.traceLook();
+      this.runReadyTraced();
+    } else {
+      this.runReady();
+    }
     const main = this.main!;
     if (main.failed) throw main.observe();
     if (this.reports.pending) this.reports.flush();
@@ -416,6 +458,55 @@ export class Executor {
       if (r === YIELDED) ready.pushYielded(task);
       else if (r === THREW) this.reports.add(task);
     }
+  }
+
+  /** {@link runReady}, recording each poll: one clock reading per poll, its end the next one's start. */
+  private runReadyTraced(): void {
+    const ready = this.ready;
+    const id = this.traced().id;
+    tracePolling(true);
+    let start = traceNow();
+    for (let n = 0; n < POLLS_PER_LOOK; n++) {
+      const task = ready.pop();
+      if (task === undefined) break;
+      const r = task.run();
+      const end = traceNow();
+      if (r !== SKIPPED) tracePoll(start, end, r, task.id, id, takeTaskFlow(task));
+      start = end;
+      if (r === YIELDED) ready.pushYielded(task);
+      else if (r === THREW) this.reports.add(task);
+    }
+    tracePolling(false);
+  }
+
+  /** The trace's record of this executor. */
+  private traced(): ExecutorTrace {
+    return (this.tracer ??= new ExecutorTrace(this.name));
+  }
+
+  /** At each look: ends a park in progress (saying what ended it) and records the counters. */
+  private traceLook(): void {
+    const t = this.traced();
+    if (t.parked) {
+      const timers = this.timers;
+      t.unparked(
+        inboxNonEmpty(this.index)
+          ? ParkEnd.Wake
+          : !this.ready.isEmpty
+            ? ParkEnd.Ready
+            : timers.size > 0 && timers.nextDeadline() <= this.clock.now()
+              ? ParkEnd.Timer
+              : ParkEnd.Timeout,
+      );
+    }
+    t.counters(this.ready.length, this.tasks.length);
+  }
+
+  private tracedExit(): void {
+    const t = this.traced();
+    t.counters(this.ready.length, this.tasks.length);
+    t.ended();
+    forgetTaskFlows((t) => (t as Task<unknown>).executor === this);
   }
 
   /**

@@ -19,11 +19,23 @@ import { InlineDriver } from "./inline-driver.js";
 import { Reactor } from "./reactor.js";
 import { SHUTDOWN_TOKEN, TokenTable } from "./token-table.js";
 import { wakeHubBuffer } from "./wake-hub.js";
+import { startTrace, tracePath } from "./trace-session.js";
+import { tracing } from "./trace-recorder.js";
 
 /** Options of {@link init}. */
 export interface InitOptions extends ExecutorOptions {
   /** `"thread"` (default): epoll on its own thread. `"inline"`: a lone executor drives epoll itself. */
   reactor?: "thread" | "inline";
+  /**
+   * Record a trace of the runtime's work into this file (`%p` is replaced by the process id), in
+   * Chrome's Trace Event Format: open it in Perfetto (ui.perfetto.dev) or `chrome://tracing`. One
+   * track per thread (executors, the reactor, resolver threads), a slice per task poll, park and
+   * `epoll_wait`, arrows from each reactor event or cross-thread wake to the poll it caused,
+   * counters of ready and live tasks. Give it to the first `init()`, which starts the threads to
+   * trace. The environment variable `REACTOR_EXECUTOR_TRACE`, when set, overrides it. See the
+   * README's "Seeing it run".
+   */
+  trace?: string;
 }
 
 interface ReactorState {
@@ -52,6 +64,20 @@ const REACTOR_START_TIMEOUT_MS = 10_000;
 export function init(options: InitOptions = {}): Executor {
   const mode = options.reactor ?? "thread";
   if (mode !== "thread" && mode !== "inline") throw new RangeError(`init: reactor must be "thread" or "inline", got ${String(mode)}`);
+  if (options.trace !== undefined) {
+    if (!isMainThread) {
+      // The process's trace, if any, covers this thread already.
+      if (!tracing)
+        throw new RuntimeError(
+          "init({ trace }) in a thread: a trace is started by the main thread's first init() (or REACTOR_EXECUTOR_TRACE)",
+        );
+    } else {
+      if (state !== null && tracePath() === null) {
+        throw new RuntimeError("init({ trace }) must be the first init() call: the reactor thread is already running untraced");
+      }
+      startTrace(options.trace);
+    }
+  }
   if (state === null) {
     if (!isMainThread)
       throw new RuntimeError(
@@ -62,7 +88,7 @@ export function init(options: InitOptions = {}): Executor {
     throw new RuntimeError(`the reactor is already running in "${state.mode}" mode; it cannot switch to "${mode}"`);
   }
   if (options.verbose !== undefined) verboseThreads = options.verbose;
-  const { reactor: _, ...executorOptions } = options;
+  const { reactor: _, trace: _trace, ...executorOptions } = options;
   return new Executor(executorOptions);
 }
 

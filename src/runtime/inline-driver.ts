@@ -12,6 +12,7 @@ import { EpollEvents, epollWait } from "../sys/index.js";
 import type { IoDriver } from "./driver.js";
 import { wakeRegistration } from "./registration.js";
 import { SHUTDOWN_TOKEN, type TokenTable } from "./token-table.js";
+import { traceEpollDispatched, traceEpollReturned, traceEpollWait, traceFlowStart, traceWaking, traceWoken, tracing } from "./trace-recorder.js";
 
 /** The longest timeout `epoll_wait` takes: its `int` milliseconds (about 24.8 days). */
 export const MAX_EPOLL_TIMEOUT_MS = 0x7fffffff;
@@ -36,13 +37,21 @@ export class InlineDriver implements IoDriver {
 
   turn(timeoutMs: number): void {
     const events = this.events;
-    const n = epollWait(this.epfd, events, epollTimeout(timeoutMs));
+    const t = epollTimeout(timeoutMs);
+    if (tracing) traceEpollWait();
+    const n = epollWait(this.epfd, events, t);
+    if (tracing) traceEpollReturned(n, t);
     for (let i = 0; i < n; i++) {
       const token = events.lo(i);
       // The shutdown eventfd only concerns the reactor thread, which this mode does not have.
       if (token === SHUTDOWN_TOKEN) continue;
       const mask = events.events(i);
-      if (this.table.record(mask, token, events.hi(i))) wakeRegistration(token, mask);
+      if (!this.table.record(mask, token, events.hi(i))) continue;
+      // The wake goes to the waker objects directly (no inbox): the trace's arrow starts here.
+      if (tracing) traceWaking(traceFlowStart(-1));
+      wakeRegistration(token, mask);
+      if (tracing) traceWoken();
     }
+    if (tracing) traceEpollDispatched();
   }
 }

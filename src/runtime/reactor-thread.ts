@@ -16,6 +16,7 @@ import { workerData } from "node:worker_threads";
 import { EpollEvents, epollWait, setBatchScheduling } from "../sys/index.js";
 import { attachWakeHub } from "./wake-hub.js";
 import { TokenTable } from "./token-table.js";
+import { traceEpollDispatched, traceEpollReturned, traceEpollWait, traceThreadName, tracing } from "./trace-recorder.js";
 
 interface ReactorThreadData {
   hub: SharedArrayBuffer;
@@ -51,10 +52,17 @@ try {
 // Read once: the word is written by init() before this thread starts, and never again.
 const epfd = table.epfd;
 
+traceThreadName("reactor");
 table.markStarted();
 try {
-  while (!table.dispatchEvents(events, epollWait(epfd, events, -1))) {
-    // each turn: wait on epoll, wake whoever the events belong to, until the shutdown eventfd
+  // each turn: wait on epoll, wake whoever the events belong to, until the shutdown eventfd
+  for (;;) {
+    if (tracing) traceEpollWait();
+    const n = epollWait(epfd, events, -1);
+    if (tracing) traceEpollReturned(n, -1);
+    const shutdown = table.dispatchEvents(events, n);
+    if (tracing) traceEpollDispatched();
+    if (shutdown) break;
   }
 } finally {
   table.markStopped();

@@ -35,6 +35,11 @@ export class ReadyQueue {
     return this.head === this.tail;
   }
 
+  /** How many tasks are queued (a stale entry of a task that finished while queued included). */
+  get length(): number {
+    return (this.tail - this.head) & this.mask;
+  }
+
   /** Queues a woken task. */
   push(task: Task<unknown>): void {
     const tail = this.tail;

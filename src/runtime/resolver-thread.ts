@@ -23,6 +23,7 @@ import { eventfdWrite } from "../sys/eventfd.js";
 import { GaiRequest, getaddrinfoSync, hasGetaddrinfoA, type GaiOutcome } from "../sys/getaddrinfo.js";
 import { ABANDONED, BUSY, DONE, FREE, MAX_ADDRESSES, ResolverSlots, type ResolverJob } from "./resolver-slots.js";
 import { attachWakeHub, wakeRef } from "./wake-hub.js";
+import { traceLookupEnd, traceLookupStart, traceThreadName, tracing } from "./trace-recorder.js";
 
 /** The longest this thread stays inside a native call. */
 const SLICE_MS = 50;
@@ -38,6 +39,7 @@ const data = workerData as ResolverThreadData;
 attachWakeHub(data.hub);
 const slots = new ResolverSlots(data.slots);
 const slot = data.slot;
+traceThreadName(`resolver-${slot}`);
 const blocking = data.blocking || !hasGetaddrinfoA();
 const encoder = new TextEncoder();
 // Too late: the lookup that started this thread gave up on it, and the slot may serve another.
@@ -50,6 +52,7 @@ const abandoned: GaiRequest[] = [];
 
 parentPort!.on("message", (job: ResolverJob) => {
   freeFinished();
+  if (tracing) traceLookupStart(job.name);
   try {
     if (blocking) {
       finish(getaddrinfoSync(job.name, job.family, MAX_ADDRESSES));
@@ -92,6 +95,9 @@ function waitSlice(): void {
  */
 function finish(outcome: GaiOutcome | null): void {
   if (outcome !== null) slots.writeOutcome(slot, outcome);
+  // The lookup's slice ends before the wake: the woken program may exit at once, and a record
+  // written after the trace's last drain is lost.
+  if (tracing) traceLookupEnd(outcome === null ? -1 : outcome.status);
   let ref: number;
   if (slots.transition(slot, BUSY, DONE) === BUSY) {
     ref = slots.waker(slot);

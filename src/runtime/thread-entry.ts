@@ -29,6 +29,7 @@ import { writeAllSync } from "./output.js";
 import { EXITED, RETURNED, RUNNING, THREW, ThreadOutcome, UNCAUGHT } from "./thread-outcome.js";
 import { attachOwnership, notePidfd } from "./thread-owned.js";
 import { reclaimSelf } from "./threads.js";
+import { traceThreadExit, traceThreadName } from "./trace-recorder.js";
 import type { Future } from "../future/future.js";
 
 interface ThreadData {
@@ -72,6 +73,7 @@ function wake(ref: number): void {
 }
 
 const data = workerData as ThreadData;
+traceThreadName(data.name, true);
 globalThis.console = new Console({ stdout: syncStream(1), stderr: syncStream(2) });
 attachWakeHub(data.hub);
 attachReactor(data.reactor, data.verbose);
@@ -95,6 +97,7 @@ process.on("exit", (code) => {
   else if (code === 0 && exported !== RUNNING) joiner = outcome.finish(exported, exportError, 0);
   else joiner = outcome.finish(EXITED, undefined, code);
   wake(joiner);
+  traceThreadExit();
 });
 
 try {

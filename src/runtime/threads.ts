@@ -65,6 +65,7 @@ import {
   takePidfd,
 } from "./thread-owned.js";
 import { reclaimExecutorIndices, wakeHubBuffer, wakeRef } from "./wake-hub.js";
+import { closeTraceRegions } from "./trace-recorder.js";
 import type { Waker } from "../future/waker.js";
 
 /**
@@ -483,5 +484,6 @@ function reclaimGone(thread: number): void {
     if (pidfd >= 0) close(pidfd);
   });
   for (const id of ids) reclaimExecutorIndices(id);
+  closeTraceRegions(ids);
   reclaimOwned(ids, reclaimDeadSource);
 }

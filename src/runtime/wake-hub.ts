@@ -41,6 +41,7 @@ import { threadId } from "node:worker_threads";
 import { RuntimeError } from "../errors.js";
 import { describeValue } from "./arguments.js";
 import "./one-copy.js";
+import { takeFlow, traceWake, tracing } from "./trace-recorder.js";
 
 /** Executors that can exist at once in one process (all threads together). */
 export const MAX_EXECUTORS = 128;
@@ -140,7 +141,9 @@ export function executorIndicesInUse(): number {
 function free(index: number): void {
   const w = words();
   const base = index * REGION_WORDS;
-  drainInbox(index, () => {});
+  // A traced wake left undrained leaves its flow in the trace's side table: take it out, so the
+  // slot's next owner neither inherits the arrow nor loses its own.
+  drainInbox(index, tracing ? (slot) => void takeFlow(wakerRef(index, slot)) : () => {});
   Atomics.store(w, base + PARK, EMPTY);
   Atomics.store(w, base + CLAIM, 0);
 }
@@ -171,6 +174,8 @@ export function wakeRef(ref: number): void {
   }
   const w = words();
   const index = (ref / MAX_SLOTS) | 0;
+  // Before the bit: the flow must be in the side table when the owner drains it.
+  if (tracing) traceWake(ref, index);
   let bit = ref - index * MAX_SLOTS;
   const base = index * REGION_WORDS;
   for (let level = 0; level < LEVELS; level++) {
