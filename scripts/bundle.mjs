@@ -40,9 +40,14 @@ rmSync(bundle, { recursive: true, force: true });
 rmSync(corofyDist, { recursive: true, force: true });
 await build({
   ...common,
-  entryPoints: ["index.js", "runtime/thread-entry.js", "runtime/reactor-thread.js", "runtime/resolver-thread.js", "runtime/trace-writer-thread.js", "bin/delayserver.js"].map(
-    (f) => src + f,
-  ),
+  entryPoints: [
+    "index.js",
+    "runtime/thread-entry.js",
+    "runtime/reactor-thread.js",
+    "runtime/resolver-thread.js",
+    "runtime/trace-writer-thread.js",
+    "bin/delayserver.js",
+  ].map((f) => src + f),
   outdir: bundle,
   sourcemap: true,
 });

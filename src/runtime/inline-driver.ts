@@ -12,7 +12,15 @@ import { EpollEvents, epollWait } from "../sys/index.js";
 import type { IoDriver } from "./driver.js";
 import { wakeRegistration } from "./registration.js";
 import { SHUTDOWN_TOKEN, type TokenTable } from "./token-table.js";
-import { traceEpollDispatched, traceEpollReturned, traceEpollWait, traceFlowStart, traceWaking, traceWoken, tracing } from "./trace-recorder.js";
+import {
+  traceEpollDispatched,
+  traceEpollReturned,
+  traceEpollWait,
+  traceFlowStart,
+  traceWaking,
+  traceWoken,
+  tracing,
+} from "./trace-recorder.js";
 
 /** The longest timeout `epoll_wait` takes: its `int` milliseconds (about 24.8 days). */
 export const MAX_EPOLL_TIMEOUT_MS = 0x7fffffff;
