@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { PENDING, describeFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { timeout } from "../time/timeout.js";
 import type { Waker } from "../future/waker.js";
 import { TcpStream } from "../net/tcp-stream.js";
@@ -27,6 +27,13 @@ import { WOULD_BLOCK } from "../sys/index.js";
 import { ResponseParser, type HttpResponse } from "./parse-response.js";
 import { serializeRequest } from "./serialize.js";
 import { resolveTarget, type HttpAddressOptions, type HttpTarget } from "./target.js";
+import {
+  publishRequestDone,
+  publishRequestDropped,
+  publishRequestFailed,
+  publishRequestStart,
+  type HttpRequestEvent,
+} from "./request-events.js";
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
 
@@ -61,9 +68,11 @@ abstract class HttpFuture<T> implements Future<T> {
   private connecting: Future<TcpStream> | null;
   private stream: TcpStream | null = null;
   private written = 0;
+  /** The diagnostics channel message of this request: undefined before the first poll, null if nobody listens. */
+  private event: HttpRequestEvent | null | undefined = undefined;
 
   constructor(
-    target: HttpTarget,
+    private readonly target: HttpTarget,
     private readonly request: Uint8Array,
   ) {
     this.connecting = TcpStream.connect(target.address);
@@ -76,15 +85,36 @@ abstract class HttpFuture<T> implements Future<T> {
 
   poll(waker: Waker): Poll<T> {
     if (this.state === DONE) pollAfterReady("HTTP request");
+    if (this.event === undefined) this.event = publishRequestStart(this.request, this.target.address, this.target.path);
+    let out: Poll<T>;
     try {
-      return this.step(waker);
+      out = this.step(waker);
     } catch (e) {
       this.finish();
+      if (this.event !== null) publishRequestFailed(this.event, e);
       throw e;
     }
+    if (out !== PENDING && this.event !== null) publishRequestDone(this.event, out);
+    return out;
+  }
+
+  /** For task dumps: the request, and what it waits on now. */
+  describe(): string {
+    const stage =
+      this.state === CONNECT
+        ? this.connecting === null
+          ? "connect"
+          : describeFuture(this.connecting)
+        : this.state === WRITE
+          ? `writing fd ${this.stream?.fd}`
+          : this.state === READ
+            ? `reading fd ${this.stream?.fd}`
+            : "done";
+    return `Http ${this.target.address}${this.target.path}: ${stage}`;
   }
 
   drop(): void {
+    if (this.state !== DONE && this.event != null) publishRequestDropped(this.event);
     this.finish();
   }
 

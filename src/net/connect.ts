@@ -86,6 +86,17 @@ export class ConnectFuture<S extends ConnectingStream> implements Future<S> {
     }
   }
 
+  describe(): string {
+    const a = this.addresses;
+    const to =
+      a === null
+        ? typeof this.address === "string"
+          ? this.address
+          : `${this.address.host}:${this.address.port}`
+        : sys.formatAddress(a[Math.max(this.next - 1, 0)]!);
+    return `TcpStream.connect ${to}${this.stream !== null ? ` fd ${this.stream.fd}` : ""}`;
+  }
+
   drop(): void {
     this.stream?.close();
     this.stream = null;

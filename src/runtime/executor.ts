@@ -26,7 +26,12 @@
  *   wake hub: a waker is *exported* to a slot (`exportWaker`), other threads set the slot's bit, and
  *   the executor maps drained slots back to waker objects (`ExportTable`, one per run). Exported
  *   refs are counted, which is how "something else can still wake us" is known.
- * - The task's own state machine is in `task.ts`; `run` with Node's loop in `run-loop.ts`.
+ * - The task's own state machine is in `task.ts`; `run` with Node's loop in `run-loop.ts`; dumps
+ *   in `dump.ts`, metrics in `metrics.ts` (counters are fields bumped where things happen, or
+ *   once per cycle: nothing is allocated for them).
+ * - Another thread asks for a dump (the signal dump, `dump-signal.ts`) by waking the reserved
+ *   slot `DUMP_SLOT` of this executor's inbox: the executor prints its dump to stderr when it
+ *   drains the slot, from its own thread, under `blockOn` too.
  *
  * @module
  */
@@ -39,14 +44,26 @@ import { REAL_CLOCK, VirtualClock, type Clock } from "./clock.js";
 import { getDefaultDriver, type IoDriver } from "./driver.js";
 import { writeLine } from "./output.js";
 import { park } from "./parker.js";
-import { MAX_LIVE_TASKS, THREW, Task, YIELDED, type JoinHandle, type TaskOwner } from "./task.js";
+import { MAX_LIVE_TASKS, SKIPPED, THREW, Task, YIELDED, type JoinHandle, type TaskOwner } from "./task.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { FailureReports } from "./failure-report.js";
 import { runOnEventLoop, type RunHost } from "./run-loop.js";
-import { MAX_EXECUTORS, claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
+import { DUMP_SLOT, MAX_EXECUTORS, claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex } from "./wake-hub.js";
 import { ExportTable } from "./export-table.js";
 import { checkFuture, describeValue } from "./arguments.js";
-import { executorPark, taskSpawn } from "./trace.js";
+import { executorDeadlock, executorPark, taskSpawn } from "./trace.js";
+import {
+  CYCLE_TAG_LIMIT,
+  CYCLE_TAG_SHIFT,
+  captureSpawnSite,
+  dumpTask,
+  formatDump,
+  rebaseCycleTags,
+  type ExecutorDump,
+  type SpawnSite,
+} from "./dump.js";
+import { formatExecutorMetrics, type ExecutorMetrics } from "./metrics.js";
+import { writeExclusive } from "./output.js";
 import { isMainThread, threadId } from "node:worker_threads";
 
 /** Polls between two looks at the inbox, timers and reactor, whatever the tasks do. */
@@ -67,7 +84,17 @@ export interface ExecutorOptions {
    * only when told, or when the executor would otherwise sit idle (it jumps to the next deadline).
    */
   clock?: Clock;
+  /**
+   * Record where each task is spawned, for dumps (`TaskDump.spawnedAt`). A stack capture costs
+   * every spawn a microsecond or more, so it is off by default; the environment variable
+   * `REACTOR_EXECUTOR_DIAGNOSTICS=1` turns it on for every executor that does not say (threads
+   * from `spawnThread` included).
+   */
+  diagnostics?: boolean;
 }
+
+/** Diagnostics for executors that do not say: read once per thread. */
+const DIAGNOSTICS_BY_DEFAULT = process.env["REACTOR_EXECUTOR_DIAGNOSTICS"] === "1";
 
 /** Options of `spawn`. */
 export interface SpawnOptions {
@@ -93,6 +120,14 @@ export function requireExecutor(what: string): Executor {
     throw new RuntimeError(`${what} needs a running executor: call it from inside a task driven by executor.blockOn() or executor.run()`);
   }
   return current;
+}
+
+/** The executors inside `blockOn`/`run` on this thread, for the signal dump. */
+const live = new Set<Executor>();
+
+/** @internal The executors of this thread that are inside `blockOn` or `run`. */
+export function liveExecutors(): ReadonlySet<Executor> {
+  return live;
 }
 
 /** Makes `e` the thread's current executor (null: none). */
@@ -126,6 +161,8 @@ export class Executor implements TaskOwner, RunHost {
   parks = 0;
   /** How many task polls ran out of cooperative budget (a metric: a busy leaf future was cut short). */
   budgetExhaustions = 0;
+  /** True when spawns record their stack for dumps (see {@link ExecutorOptions.diagnostics}). */
+  readonly diagnostics: boolean;
   /** @internal Set by the inline reactor. */
   driver: IoDriver | null = null;
   /** @internal Set while parked in `Atomics.waitAsync` under `run`. */
@@ -146,9 +183,23 @@ export class Executor implements TaskOwner, RunHost {
   /** The deadlock this executor gave up with, if it did: the error its abandoned tasks end with. */
   private ending: DeadlockError | null = null;
   private unwatchClock: (() => void) | null = null;
+  // Counters (see metrics()); parks and budgetExhaustions above are public fields already.
+  private cycles = 0;
+  /** The cycle count as a small integer, for `Task.polledAt` (see `dump.ts`). */
+  private cycleTag = 0;
+  private polls = 0;
+  /** Tasks queued by `schedule`: wakes, plus the one queueing of each spawn. */
+  private scheduled = 0;
+  private yields = 0;
+  private inboxWakes = 0;
+  private timersFired = 0;
+  /** Spawn sites, with diagnostics on; a side table, so tasks carry no field for it. */
+  private readonly spawnSites: WeakMap<Task<unknown>, SpawnSite> | null;
   private readonly wakeSlot = (slot: number): void => {
+    this.inboxWakes++;
     const w = this.exports!.waker(slot);
     if (w !== undefined) this.wakeSafely(w);
+    else if (slot === DUMP_SLOT) this.printDump();
   };
   private readonly onWakeError = (e: unknown): void => this.reportWakerError(e);
 
@@ -163,6 +214,8 @@ export class Executor implements TaskOwner, RunHost {
     this.virtual = clock instanceof VirtualClock ? clock : null;
     this.timers = new TimerHeap(clock);
     this.reports = new FailureReports(this.name);
+    this.diagnostics = options.diagnostics ?? DIAGNOSTICS_BY_DEFAULT;
+    this.spawnSites = this.diagnostics ? new WeakMap() : null;
   }
 
   /** Number of tasks not yet finished. */
@@ -210,10 +263,21 @@ export class Executor implements TaskOwner, RunHost {
    * runs when the executor next polls; it may be called before `blockOn`/`run`.
    */
   spawn<T>(future: Future<T>, options?: SpawnOptions): JoinHandle<T> {
+    return this.spawnFrom(future, options, EXECUTOR_SPAWN);
+  }
+
+  /**
+   * @internal {@link spawn}, called through `caller` (`Executor.spawn` or the `spawn` function):
+   * a spawn site recorded for dumps starts below it.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- Error.captureStackTrace takes any function
+  spawnFrom<T>(future: Future<T>, options: SpawnOptions | undefined, caller: Function): JoinHandle<T> {
     checkFuture("spawn(future)", future);
     if (this.tasks.length >= MAX_LIVE_TASKS) throw new RuntimeError(`executor ${this.name}: more than ${MAX_LIVE_TASKS} live tasks`);
     const task = new Task<T>(this, this.nextTaskId++, future, options?.name);
     task.index = this.tasks.length;
+    task.polledAt = this.cycleTag;
+    if (this.spawnSites !== null) this.spawnSites.set(task, captureSpawnSite(caller));
     this.tasks.push(task);
     task.wake();
     if (taskSpawn.hasSubscribers) taskSpawn.publish({ executor: this.name, id: task.id, name: task.name });
@@ -242,6 +306,7 @@ export class Executor implements TaskOwner, RunHost {
 
   /** @internal Queues a woken task (called by `Task.wake`). */
   schedule(task: Task<unknown>): void {
+    this.scheduled++;
     this.ready.push(task);
     if (this.parkedAsync) unparkIndex(this.index);
   }
@@ -309,7 +374,7 @@ export class Executor implements TaskOwner, RunHost {
     if (this.waitsOnIo) this.driver!.turn(timeoutMs);
     if (inboxNonEmpty(this.index)) drainInbox(this.index, this.wakeSlot);
     const timers = this.timers;
-    if (timers.size > 0 && timers.nextDeadline() <= this.clock.now()) timers.fire(this.onWakeError);
+    if (timers.size > 0 && timers.nextDeadline() <= this.clock.now()) this.timersFired += timers.fire(this.onWakeError);
   }
 
   /** @internal Counts a park of up to `timeoutMs` and says so. */
@@ -348,8 +413,14 @@ export class Executor implements TaskOwner, RunHost {
       const index = this.index;
       this.unwatchClock = this.virtual.watch(() => unparkIndex(index));
     }
+    live.add(this);
     setCurrent(this);
-    const main = this.spawn(future, { name: "main" }) as Task<T>;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only compared, in Error.captureStackTrace
+    const main = this.spawnFrom(
+      future,
+      { name: "main" },
+      mode === BLOCKING ? Executor.prototype.blockOn : Executor.prototype.run,
+    ) as Task<T>;
     this.main = main;
     return main;
   }
@@ -377,6 +448,7 @@ export class Executor implements TaskOwner, RunHost {
     this.mode = IDLE;
     this.main = null;
     this.ending = null;
+    live.delete(this);
     setCurrent(null);
   }
 
@@ -392,6 +464,11 @@ export class Executor implements TaskOwner, RunHost {
    * may park.
    */
   private cycle(): number {
+    this.cycles++;
+    if (++this.cycleTag === CYCLE_TAG_LIMIT) {
+      this.cycleTag -= CYCLE_TAG_SHIFT;
+      rebaseCycleTags(this.tasks);
+    }
     this.runReady();
     const main = this.main!;
     if (main.failed) throw main.observe();
@@ -406,13 +483,22 @@ export class Executor implements TaskOwner, RunHost {
 
   private runReady(): void {
     const ready = this.ready;
-    for (let n = 0; n < POLLS_PER_LOOK; n++) {
+    const tag = this.cycleTag;
+    let n = 0;
+    let yields = 0;
+    let skipped = 0;
+    for (; n < POLLS_PER_LOOK; n++) {
       const task = ready.pop();
-      if (task === undefined) return;
-      const r = task.run();
-      if (r === YIELDED) ready.pushYielded(task);
-      else if (r === THREW) this.reports.add(task);
+      if (task === undefined) break;
+      const r = task.run(tag);
+      if (r === YIELDED) {
+        ready.pushYielded(task);
+        yields++;
+      } else if (r === THREW) this.reports.add(task);
+      else if (r === SKIPPED) skipped++;
     }
+    this.polls += n - skipped;
+    this.yields += yields;
   }
 
   /**
@@ -429,7 +515,7 @@ export class Executor implements TaskOwner, RunHost {
     // Time stands still while the reactor, another thread or a Promise may still wake us.
     if (this.exportCount() > 0 || this.pendingPromises > 0) return Infinity;
     virtual.advanceTo(deadline);
-    timers.fire(this.onWakeError);
+    this.timersFired += timers.fire(this.onWakeError);
     return 0;
   }
 
@@ -445,15 +531,76 @@ export class Executor implements TaskOwner, RunHost {
     return this.exports === null ? 0 : this.exports.count;
   }
 
+  /**
+   * Every live task of this executor, by id: its state, what it waits on, its polls, the cycles
+   * since its last poll and, with {@link ExecutorOptions.diagnostics} on, where it was spawned.
+   * `formatDump` makes it text. Costs nothing until called (a `describe()` per task then).
+   *
+   * @example
+   * ```ts
+   * const ex = new Executor();
+   * ex.blockOn(coroutine(function* () {
+   *   spawn(sleep(340), { name: "sleeper" });
+   *   yield* wait(yieldNow());
+   *   console.log(formatDump(ex.dump()));
+   *   // executor "main" (thread 0), cycle 2: 2 tasks
+   *   //   #1 main: running, 2 polls, last 0 cycles ago
+   *   //   #2 sleeper: pending, 1 poll, last 1 cycle ago: sleep until +340 ms
+   * }));
+   * ```
+   */
+  dump(): ExecutorDump {
+    const tag = this.cycleTag;
+    const sites = this.spawnSites;
+    const tasks = this.tasks.map((t) => dumpTask(t, tag, sites?.get(t))).sort((a, b) => a.id - b.id);
+    return { executor: this.name, threadId, cycles: this.cycles, tasks };
+  }
+
+  /**
+   * This executor's counters since it was created: plain numbers, read at any time on its thread.
+   *
+   * @example
+   * ```ts
+   * const ex = new Executor({ clock: new VirtualClock() });
+   * ex.blockOn(sleep(1000)); // the virtual clock jumps to the deadline: no park
+   * ex.metrics(); // { polls: 2, parks: 0, timersFired: 1, tasksSpawned: 1, tasksAlive: 0, ... }
+   * ```
+   */
+  metrics(): ExecutorMetrics {
+    const spawned = this.nextTaskId - 1;
+    return {
+      polls: this.polls,
+      cycles: this.cycles,
+      parks: this.parks,
+      // Each spawn queued its task once through `schedule`: that is not a wake.
+      wakes: this.scheduled - spawned + this.yields,
+      inboxWakes: this.inboxWakes,
+      tasksSpawned: spawned,
+      tasksAlive: this.tasks.length,
+      budgetExhaustions: this.budgetExhaustions,
+      timersFired: this.timersFired,
+    };
+  }
+
+  /** @internal Writes this executor's dump and counters to stderr, in one piece (the signal dump). */
+  printDump(): void {
+    writeExclusive(
+      2,
+      `${formatDump(this.dump())}
+  metrics: ${formatExecutorMetrics(this.metrics())}`,
+    );
+  }
+
   /** @internal The error of a run that nothing can wake any more; the tasks given up on end with it. */
   deadlock(): DeadlockError {
-    const shown = this.tasks.slice(0, 10).map((t) => `#${t.id} ${t.name}`);
-    const more = this.tasks.length > 10 ? `, and ${this.tasks.length - 10} more` : "";
+    const dump = this.dump();
     this.ending = new DeadlockError(
       `executor ${this.name}: every task is pending and nothing can wake one (no timer, no I/O source, ` +
-        `no waker held by another thread${this.mode === RUNNING ? ", nothing left in Node's event loop" : ""}). ` +
-        `Pending: ${shown.join(", ")}${more}`,
+        `no waker held by another thread${this.mode === RUNNING ? ", nothing left in Node's event loop" : ""}).\n` +
+        formatDump(dump),
+      dump,
     );
+    if (executorDeadlock.hasSubscribers) executorDeadlock.publish({ executor: this.name, dump });
     return this.ending;
   }
 }
@@ -470,8 +617,11 @@ export class Executor implements TaskOwner, RunHost {
  * ```
  */
 export function spawn<T>(future: Future<T>, options?: SpawnOptions): JoinHandle<T> {
-  return requireExecutor("spawn").spawn(future, options);
+  return requireExecutor("spawn").spawnFrom(future, options, spawn);
 }
+
+// eslint-disable-next-line @typescript-eslint/unbound-method -- only compared, in Error.captureStackTrace
+const EXECUTOR_SPAWN = Executor.prototype.spawn;
 
 /**
  * Exports `waker` through the executor polling right now, giving a number any thread can wake it by

@@ -28,6 +28,7 @@ import { EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, epollAdd, epollDelete } from ".
 import { requireExecutor } from "./executor.js";
 import type { ExportTable } from "./export-table.js";
 import type { TokenTable } from "./token-table.js";
+import type { ReactorMetrics } from "./metrics.js";
 import type { Waker } from "../future/waker.js";
 
 /** What a source is waited on for: a bitset. */
@@ -65,6 +66,22 @@ export class Reactor {
 
   /** @internal */
   constructor(readonly table: TokenTable) {}
+
+  /**
+   * The reactor's counters since `init()`: `epoll_wait` calls, events, stale events dropped. Any
+   * thread may read them; they count the reactor thread's loop (or, inline, the executor's waits).
+   *
+   * @example
+   * ```ts
+   * const before = reactor().metrics();
+   * // ... some I/O ...
+   * const after = reactor().metrics();
+   * console.log(after.events - before.events, "events");
+   * ```
+   */
+  metrics(): ReactorMetrics {
+    return this.table.metrics();
+  }
 
   /** A fresh id (token) for a source; it is given back by {@link deregister}. */
   nextId(): number {

@@ -67,6 +67,9 @@ export const FINISHED = 3;
 /** Polled; the future threw: the task failed. */
 export const THREW = 4;
 
+/** The most polls a task counts (see `Task.polls`): a small integer keeps the field cheap. */
+export const MAX_POLL_COUNT = (1 << 30) - 1;
+
 /**
  * Units of cooperative budget a task gets per poll (tokio's figure). A leaf future that loops
  * spends one per unit of work through `Waker.consumeBudget()`.
@@ -135,6 +138,14 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   private word = 0;
   /** The waker of whoever awaits the handle. */
   private joiner: Waker | null = null;
+  /** Polls so far, up to {@link MAX_POLL_COUNT}: for task dumps. */
+  polls = 0;
+  /**
+   * The executor's cycle tag (`Executor.cycleTag`) at the task's last poll, or at its spawn: for
+   * task dumps. Kept a small integer, like {@link polls}, so the two fields cost 16 bytes a task
+   * and a poll two stores.
+   */
+  polledAt = 0;
 
   /**
    * The future while the task runs; once DONE, its output (or error). One field for both keeps the
@@ -237,15 +248,24 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     return false;
   }
 
+  /** For task dumps: woken and queued, being polled, or waiting for a wake. */
+  get dumpState(): "ready" | "pending" | "running" {
+    const s = this.state;
+    return (s & RUNNING) !== 0 ? "running" : (s & QUEUED) !== 0 ? "ready" : "pending";
+  }
+
   /**
    * Polls the future once, for an executor that took the task off its ready queue, with a fresh
-   * budget. Returns {@link SKIPPED} (it had finished while queued), {@link WAITING},
-   * {@link YIELDED}, {@link FINISHED} or {@link THREW}.
+   * budget; `cycle` is the executor's cycle tag, kept for dumps. Returns {@link SKIPPED} (it had
+   * finished while queued), {@link WAITING}, {@link YIELDED}, {@link FINISHED} or {@link THREW}.
    */
-  run(): number {
+  run(cycle: number): number {
     const w = this.word;
     if ((w & DONE) !== 0) return SKIPPED;
     this.word = (w & ~QUEUED) | RUNNING;
+    this.polledAt = cycle;
+    const p = this.polls;
+    if (p !== MAX_POLL_COUNT) this.polls = p + 1;
     budget = TASK_BUDGET;
     let r: unknown;
     try {
@@ -278,6 +298,11 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     this.joiner = null;
     if ((s & (FAILED | CANCELLED)) !== 0) throw this.inner;
     return this.inner as T;
+  }
+
+  /** What awaiting this handle waits on, for task dumps: "JoinHandle #7 (worker)". */
+  describe(): string {
+    return `JoinHandle #${this.id} (${this.name})${(this.state & DONE) !== 0 ? ", finished" : ""}`;
   }
 
   /** Dropping the handle detaches: the task runs on, nobody is told when it ends. */

@@ -8,6 +8,7 @@
  * | `STOPPED`              | the reactor thread, in a `finally`          | 1 once its loop has exited   |
  * | `STARTED`              | the reactor thread, before its loop         | 1 once it waits on epoll     |
  * | `EPFD`, `EVENTFD`      | `init()`, once                              | the epoll and shutdown fds   |
+ * | `METRICS` .. +7        | the thread that waits on epoll              | its counters (`metrics.ts`)  |
  * | `GEN[t]`               | the thread that registers/deregisters `t`   | generation of token `t`      |
  * | `READER[t]`, `WRITER[t]` | `setWaker`/`deregister` (owner thread)    | waker ref + 1, 0 = none      |
  * | `READY[t]`             | the reactor (sets), the owner (clears)      | readiness, tick, generation  |
@@ -37,6 +38,7 @@
  */
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, type EpollEvents } from "../sys/index.js";
 import { wakeRef } from "./wake-hub.js";
+import { ReactorCounters, readReactorCounters, type ReactorMetrics } from "./metrics.js";
 
 /** Sources that can be registered at once, all threads together. */
 export const MAX_TOKENS = 1 << 20;
@@ -48,6 +50,8 @@ const STOPPED = 1;
 const EPFD = 2;
 const EVENTFD = 3;
 const STARTED = 4;
+/** The reactor's counters: `REACTOR_METRICS_WORDS` (7) words, up to `TABLE`. */
+const METRICS = 5;
 const TABLE = 16;
 const CHUNK = 64;
 
@@ -79,10 +83,18 @@ function readinessOf(mask: number): number {
 /** A view of the reactor's shared memory; one per thread, all over the same buffer. */
 export class TokenTable {
   readonly words: Int32Array;
+  /** The counters of the epoll loop, written by the one thread that runs it (see `metrics.ts`). */
+  readonly counters: ReactorCounters;
   private readonly free: number[] = [];
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.words = new Int32Array(buffer);
+    this.counters = new ReactorCounters(this.words, METRICS);
+  }
+
+  /** The reactor's counters, as last published by its epoll loop; any thread. */
+  metrics(): ReactorMetrics {
+    return readReactorCounters(this.words, METRICS);
   }
 
   /** Allocates the memory for a new reactor (zeroed; token 0 reserved). */
@@ -164,7 +176,10 @@ export class TokenTable {
   /** Records and wakes whoever waits on the event `(mask, token, generation)`. */
   dispatch(mask: number, token: number, generation: number): void {
     const at = TABLE + STRIDE * token;
-    if (Atomics.load(this.words, at) !== generation) return;
+    if (Atomics.load(this.words, at) !== generation) {
+      this.counters.stale();
+      return;
+    }
     // Record the readiness, for this generation only (the CAS fails if the token moved on).
     const bits = readinessOf(mask);
     const tag = generation & 0xffff;
@@ -189,6 +204,7 @@ export class TokenTable {
    * the shutdown eventfd was among them. Used by the reactor thread and the inline driver alike.
    */
   dispatchEvents(events: EpollEvents, n: number): boolean {
+    this.counters.turn(n);
     let shutdown = false;
     for (let i = 0; i < n; i++) {
       const token = events.lo(i);
