@@ -196,10 +196,11 @@ export class Executor implements TaskOwner, RunHost {
   /** Spawn sites, with diagnostics on; a side table, so tasks carry no field for it. */
   private readonly spawnSites: WeakMap<Task<unknown>, SpawnSite> | null;
   private readonly wakeSlot = (slot: number): void => {
-    this.inboxWakes++;
     const w = this.exports!.waker(slot);
-    if (w !== undefined) this.wakeSafely(w);
-    else if (slot === DUMP_SLOT) this.printDump();
+    if (w !== undefined) {
+      this.inboxWakes++;
+      this.wakeSafely(w);
+    } else if (slot === DUMP_SLOT) this.printDump();
   };
   private readonly onWakeError = (e: unknown): void => this.reportWakerError(e);
 
@@ -415,12 +416,7 @@ export class Executor implements TaskOwner, RunHost {
     }
     live.add(this);
     setCurrent(this);
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- only compared, in Error.captureStackTrace
-    const main = this.spawnFrom(
-      future,
-      { name: "main" },
-      mode === BLOCKING ? Executor.prototype.blockOn : Executor.prototype.run,
-    ) as Task<T>;
+    const main = this.spawnFrom(future, { name: "main" }, mode === BLOCKING ? EXECUTOR_BLOCK_ON : EXECUTOR_RUN) as Task<T>;
     this.main = main;
     return main;
   }
@@ -620,8 +616,12 @@ export function spawn<T>(future: Future<T>, options?: SpawnOptions): JoinHandle<
   return requireExecutor("spawn").spawnFrom(future, options, spawn);
 }
 
-// eslint-disable-next-line @typescript-eslint/unbound-method -- only compared, in Error.captureStackTrace
+// The public entry points a recorded spawn site starts below; only compared, by Error.captureStackTrace.
+/* eslint-disable @typescript-eslint/unbound-method */
 const EXECUTOR_SPAWN = Executor.prototype.spawn;
+const EXECUTOR_BLOCK_ON = Executor.prototype.blockOn;
+const EXECUTOR_RUN = Executor.prototype.run;
+/* eslint-enable @typescript-eslint/unbound-method */
 
 /**
  * Exports `waker` through the executor polling right now, giving a number any thread can wake it by
