@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import {
   DeadlockError,
   Executor,
+  Http,
   PENDING,
   TcpListener,
   TcpStream,
@@ -16,8 +17,10 @@ import {
   coroutine,
   describeFuture,
   formatDump,
+  fromPromise,
   init,
   joinAll,
+  lookup,
   map,
   ready,
   select,
@@ -310,4 +313,33 @@ test("a task spawned before blockOn is in the dump, ready and never polled", () 
   );
   ex.blockOn(ready(undefined));
   assert.deepEqual(ex.dump().tasks, []);
+});
+
+test("leaf futures name their source: accept, connect, write, lookup, promise, Http", () => {
+  init();
+  const listener = TcpListener.bind("127.0.0.1:0");
+  const port = listener.port;
+  try {
+    assert.equal(describeFuture(listener.accept()), `TcpListener.accept fd ${listener.fd} port ${port}`);
+    assert.equal(describeFuture(TcpStream.connect(`127.0.0.1:${port}`)), `TcpStream.connect 127.0.0.1:${port}`);
+    assert.equal(describeFuture(lookup("example.invalid")), "lookup example.invalid");
+    assert.equal(describeFuture(fromPromise(Promise.resolve(1))), "promise (not started)");
+    assert.equal(describeFuture(Http.get("/0/hi", { port })), `Http 127.0.0.1:${port}/0/hi: TcpStream.connect 127.0.0.1:${port}`);
+    const texts = new Executor().blockOn(
+      coroutine(function* () {
+        const client = yield* wait(TcpStream.connect(`127.0.0.1:${port}`));
+        const server = yield* wait(listener.accept());
+        const out = [describeFuture(client.write(new Uint8Array(5))), describeFuture(client.writeAll(new Uint8Array(7)))];
+        client.close();
+        server.close();
+        return { out, fd: client.fd };
+      }),
+    );
+    assert.deepEqual(texts.out, [
+      `TcpStream.write fd ${texts.fd} (0 of 5 bytes written)`,
+      `TcpStream.writeAll fd ${texts.fd} (0 of 7 bytes written)`,
+    ]);
+  } finally {
+    listener.close();
+  }
 });

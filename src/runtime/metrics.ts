@@ -23,9 +23,9 @@
  *
  * @example
  * ```ts
- * const ex = new Executor();
- * ex.blockOn(sleep(10));
- * const m = ex.metrics(); // { polls: 2, parks: 1, timersFired: 1, tasksSpawned: 1, tasksAlive: 0, ... }
+ * const ex = new Executor({ clock: new VirtualClock() });
+ * ex.blockOn(sleep(1000)); // the clock jumps to the deadline: no park
+ * ex.metrics(); // { polls: 2, cycles: 2, parks: 0, wakes: 1, timersFired: 1, tasksSpawned: 1, tasksAlive: 0, ... }
  * ```
  */
 export interface ExecutorMetrics {
