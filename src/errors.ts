@@ -97,11 +97,11 @@ export interface TaskDump {
    * "TcpStream.read fd 12", "sleep until +340 ms", "JoinHandle #7 (worker)"); absent while running.
    */
   readonly waitingOn?: string;
-  /** Polls so far (it stops counting at 2^30 - 1). */
-  readonly polls: number;
-  /** Executor cycles since its last poll, or since it was spawned if it was never polled. */
-  readonly cyclesSincePoll: number;
-  /** Where it was spawned (a stack trace), with diagnostics on only: capturing one costs every spawn. */
+  /** Polls so far (it stops counting at 2^31 - 1); with diagnostics on only. */
+  readonly polls?: number;
+  /** Executor cycles since its last poll, or since its spawn if never polled; with diagnostics on only. */
+  readonly cyclesSincePoll?: number;
+  /** Where it was spawned (a stack trace); with diagnostics on only (a capture costs every spawn). */
   readonly spawnedAt?: string;
 }
 

@@ -110,34 +110,19 @@ function dumpEveryState(ex: Executor): { dump: ExecutorDump; clientFd: number; s
   );
 }
 
-test("dump(): id, name, state, what each task waits on, polls, cycles since its last poll", () => {
-  // A virtual clock: with I/O sources registered it stands still, so the sleeps read exactly.
-  const ex = init({ clock: new VirtualClock() });
-  const { dump, clientFd, serverFd } = dumpEveryState(ex);
-  const text = formatDump(dump);
-  assert.equal(dump.executor, "main");
-  assert.equal(dump.threadId, 0);
-  assert.deepEqual(
-    dump.tasks.map((t) => [t.id, t.name]),
-    [
-      [1, "main"],
-      [2, "sleeper"],
-      [3, "reader"],
-      [4, "joiner"],
-      [5, "combo"],
-      [6, "woken"],
-      [7, "fresh"],
-    ],
-    text,
-  );
+const EVERY_STATE = [
+  [1, "main"],
+  [2, "sleeper"],
+  [3, "reader"],
+  [4, "joiner"],
+  [5, "combo"],
+  [6, "woken"],
+  [7, "fresh"],
+];
 
-  const main = byName(dump, "main");
-  assert.equal(main.state, "running");
-  assert.equal(main.waitingOn, undefined, "a running task waits on nothing");
-  assert.equal(main.cyclesSincePoll, 0);
-  assert.ok(main.polls >= 3, `connect, accept and the yield took polls: ${main.polls}`);
-
-  const waiting: [string, "ready" | "pending", string][] = [
+/** What each task of {@link dumpEveryState} but main and fresh waits on, and its state. */
+function waitingTasks(clientFd: number, serverFd: number): [string, "ready" | "pending", string][] {
+  return [
     ["sleeper", "pending", "sleep until +60000 ms"],
     ["reader", "pending", `TcpStream.read fd ${clientFd}`],
     ["joiner", "pending", "JoinHandle #2 (sleeper)"],
@@ -148,33 +133,76 @@ test("dump(): id, name, state, what each task waits on, polls, cycles since its 
     ],
     ["woken", "ready", "Trigger"],
   ];
-  for (const [name, state, on] of waiting) {
+}
+
+test("dump(): id, name, state and what each task waits on; no per-task statistics without diagnostics", () => {
+  // A virtual clock: with I/O sources registered it stands still, so the sleeps read exactly.
+  const ex = init({ clock: new VirtualClock() });
+  const { dump, clientFd, serverFd } = dumpEveryState(ex);
+  const text = formatDump(dump);
+  assert.equal(dump.executor, "main");
+  assert.equal(dump.threadId, 0);
+  assert.deepEqual(
+    dump.tasks.map((t) => [t.id, t.name]),
+    EVERY_STATE,
+    text,
+  );
+  const main = byName(dump, "main");
+  assert.equal(main.state, "running");
+  assert.equal(main.waitingOn, undefined, "a running task waits on nothing");
+  for (const [name, state, on] of waitingTasks(clientFd, serverFd)) {
+    const t = byName(dump, name);
+    assert.equal(t.state, state, `${name}\n${text}`);
+    assert.equal(t.waitingOn, on, `${name}\n${text}`);
+  }
+  const fresh = byName(dump, "fresh");
+  assert.equal(fresh.state, "ready");
+  assert.equal(fresh.waitingOn, "Ready");
+  for (const t of dump.tasks) {
+    assert.deepEqual([t.polls, t.cyclesSincePoll, t.spawnedAt], [undefined, undefined, undefined], `${t.name}: diagnostics are off`);
+  }
+  assert.match(text, /^executor "main" \(thread 0\), cycle \d+: 7 tasks$/m);
+  assert.match(text, /^ {2}#1 main: running$/m);
+  assert.match(text, /^ {2}#2 sleeper: pending: sleep until \+60000 ms$/m);
+  assert.match(text, /^ {2}#7 fresh: ready: Ready$/m);
+});
+
+test("dump() with diagnostics: polls, cycles since the last poll, spawn sites, for a task in each state", () => {
+  const ex = init({ clock: new VirtualClock(), diagnostics: true });
+  const { dump, clientFd, serverFd } = dumpEveryState(ex);
+  const text = formatDump(dump);
+  assert.deepEqual(
+    dump.tasks.map((t) => [t.id, t.name]),
+    EVERY_STATE,
+    text,
+  );
+  const main = byName(dump, "main");
+  assert.equal(main.state, "running");
+  assert.equal(main.cyclesSincePoll, 0);
+  assert.ok(main.polls !== undefined && main.polls >= 3, `connect, accept and the yield took polls: ${main.polls}`);
+  for (const [name, state, on] of waitingTasks(clientFd, serverFd)) {
     const t = byName(dump, name);
     assert.equal(t.state, state, `${name}\n${text}`);
     assert.equal(t.waitingOn, on, `${name}\n${text}`);
     assert.equal(t.polls, 1, `${name}: polled once\n${text}`);
     assert.equal(t.cyclesSincePoll, 1, `${name}: polled in the cycle before main's\n${text}`);
-    assert.equal(t.spawnedAt, undefined, "no spawn sites without diagnostics");
+    assert.match(t.spawnedAt ?? "", THIS_FILE, `${name}: spawned here`);
   }
-
   const fresh = byName(dump, "fresh");
   assert.equal(fresh.state, "ready");
   assert.equal(fresh.polls, 0);
   assert.equal(fresh.cyclesSincePoll, 0, "spawned in this cycle");
-  assert.equal(fresh.waitingOn, "Ready");
-
-  assert.match(text, /^executor "main" \(thread 0\), cycle \d+: 7 tasks$/m);
   assert.match(text, /^ {2}#2 sleeper: pending, 1 poll, last 1 cycle ago: sleep until \+60000 ms$/m);
   assert.match(text, /^ {2}#7 fresh: ready, 0 polls, spawned 0 cycles ago: Ready$/m);
 });
 
 test("cycles since the last poll grow while a task waits, and start again from its next poll", () => {
-  const ex = new Executor({ clock: new VirtualClock() });
+  const ex = new Executor({ clock: new VirtualClock(), diagnostics: true });
   const seen = ex.blockOn(
     coroutine(function* () {
       const waiter = new Wakeable();
       const h = spawn(waiter, { name: "waiter" });
-      const out: [number, number][] = [];
+      const out: [number | undefined, number | undefined][] = [];
       for (let i = 0; i < 4; i++) {
         yield* wait(yieldNow());
         const w = byName(ex.dump(), "waiter");
@@ -263,7 +291,7 @@ test("DeadlockError carries the dump and shows it in its message", () => {
     ],
   );
   assert.ok(error.message.includes(formatDump(dump)), error.message);
-  assert.match(error.message, /#2 waiter: pending, 1 poll, last \d+ cycles? ago: the answer from nowhere/);
+  assert.match(error.message, /#2 waiter: pending: the answer from nowhere/);
 });
 
 test("describe(): combinators delegate to what they await; a class name when a future has no describe()", () => {
@@ -304,7 +332,7 @@ test("describe(): combinators delegate to what they await; a class name when a f
 });
 
 test("a task spawned before blockOn is in the dump, ready and never polled", () => {
-  const ex = new Executor({ name: "idle" });
+  const ex = new Executor({ name: "idle", diagnostics: true });
   ex.spawn(sleep(5), { name: "early" });
   const d = ex.dump();
   assert.deepEqual(

@@ -1,18 +1,20 @@
 /**
  * Task dumps: what `executor.dump()` returns and how it reads as text (the `DeadlockError`
  * message, the signal dump). One entry per live task: id, name, state, what it waits on (its
- * future's `describe()`, see `describeFuture`), polls so far, executor cycles since its last poll,
- * and, with diagnostics on, where it was spawned.
+ * future's `describe()`, see `describeFuture`), and, with diagnostics on, its polls so far, the
+ * executor cycles since its last poll and where it was spawned.
  *
  * Nothing here runs unless a dump is asked for, except {@link captureSpawnSite}, which an executor
- * with diagnostics on calls at each spawn (a stack capture: about a microsecond or more, which is
- * why diagnostics are off by default).
+ * with diagnostics on calls at each spawn. Diagnostics are off by default because of what they
+ * cost: a stack capture per spawn (a microsecond or more), and per poll the counting of the task's
+ * polls (`task-stats.ts`: a typed-array update, a sizeable share of a poll that does nothing else;
+ * fields on the task instead would cost every task 16 more bytes, diagnostics on or off).
  *
- * Implementation notes: cycles are counted per task as the executor's *cycle tag*, a small integer
- * (a V8 small integer keeps `Task.polledAt` an unboxed field). When the tag reaches
- * {@link CYCLE_TAG_LIMIT} the executor moves every live task's tag down by {@link CYCLE_TAG_SHIFT}
- * ({@link rebaseCycleTags}), clamping at {@link LONG_AGO}: a gap is exact below 2^29 cycles and
- * shown as at least that beyond.
+ * Implementation notes: each task's polls and the cycle of its last poll are kept by the executor
+ * beside its live-task array (`task-stats.ts`), the cycle as the executor's *cycle tag*, a 32-bit
+ * integer. When the tag reaches {@link CYCLE_TAG_LIMIT} the executor moves every live task's tag
+ * down by {@link CYCLE_TAG_SHIFT}, keeping none below minus that: a gap is exact below 2^29 cycles
+ * and shown as at least that beyond.
  *
  * @module
  */
@@ -26,9 +28,6 @@ export type { ExecutorDump, TaskDump };
 export const CYCLE_TAG_LIMIT = 1 << 30;
 /** How far tags move down at a rebase. */
 export const CYCLE_TAG_SHIFT = 1 << 29;
-/** The lowest tag a task keeps: polled at least 2^29 cycles ago. */
-const LONG_AGO = -CYCLE_TAG_SHIFT;
-
 /** A spawn site: the stack is captured at spawn and formatted only when a dump reads it. */
 export interface SpawnSite {
   readonly stack?: string;
@@ -45,25 +44,29 @@ export function captureSpawnSite(above: Function): SpawnSite {
   return site;
 }
 
-/** Moves every task's cycle tag down by {@link CYCLE_TAG_SHIFT} (see the module notes). */
-export function rebaseCycleTags(tasks: readonly Task<unknown>[]): void {
-  for (const t of tasks) t.polledAt = Math.max(t.polledAt - CYCLE_TAG_SHIFT, LONG_AGO);
+/** What diagnostics add to a task's dump entry. */
+export interface TaskDiagnostics {
+  readonly polls: number;
+  readonly cyclesSincePoll: number;
+  readonly spawnedAt: SpawnSite | undefined;
 }
 
-/** The dump entry of `task`, at the executor's cycle tag `tag`. */
-export function dumpTask(task: Task<unknown>, tag: number, site: SpawnSite | undefined): TaskDump {
+/** The dump entry of `task`, with what diagnostics know of it, if they are on. */
+export function dumpTask(task: Task<unknown>, diagnostics: TaskDiagnostics | undefined): TaskDump {
   const state = task.dumpState;
   const future = task.future;
   const entry: { -readonly [K in keyof TaskDump]: TaskDump[K] } = {
     id: task.id,
     name: task.name,
     state,
-    polls: task.polls,
-    cyclesSincePoll: tag - task.polledAt,
   };
   if (state !== "running" && future !== null) entry.waitingOn = describeFuture(future);
-  const stack = site?.stack;
-  if (stack !== undefined) entry.spawnedAt = spawnFrames(stack);
+  if (diagnostics !== undefined) {
+    entry.polls = diagnostics.polls;
+    entry.cyclesSincePoll = diagnostics.cyclesSincePoll;
+    const stack = diagnostics.spawnedAt?.stack;
+    if (stack !== undefined) entry.spawnedAt = spawnFrames(stack);
+  }
   return entry;
 }
 
@@ -82,7 +85,8 @@ function spawnFrames(stack: string): string {
 }
 
 /**
- * A dump as text: a header line, then a line per task, its spawn site indented below it.
+ * A dump as text: a header line, then a line per task, its spawn site indented below it (the
+ * polls, cycles and spawn sites with diagnostics on only).
  *
  * ```text
  * executor "main" (thread 0), cycle 12: 3 tasks
@@ -100,8 +104,10 @@ export function formatDump(dump: ExecutorDump): string {
   const n = dump.tasks.length;
   const lines = [`executor "${dump.executor}" (thread ${dump.threadId}), cycle ${dump.cycles}: ${n} ${n === 1 ? "task" : "tasks"}`];
   for (const t of dump.tasks) {
-    const since = t.polls === 0 ? "spawned" : "last";
-    let line = `  #${t.id} ${t.name}: ${t.state}, ${plural(t.polls, "poll")}, ${since} ${plural(t.cyclesSincePoll, "cycle")} ago`;
+    let line = `  #${t.id} ${t.name}: ${t.state}`;
+    if (t.polls !== undefined && t.cyclesSincePoll !== undefined) {
+      line += `, ${plural(t.polls, "poll")}, ${t.polls === 0 ? "spawned" : "last"} ${plural(t.cyclesSincePoll, "cycle")} ago`;
+    }
     if (t.waitingOn !== undefined) line += `: ${t.waitingOn}`;
     lines.push(line);
     if (t.spawnedAt !== undefined) lines.push(`    spawned at:\n${t.spawnedAt.replace(/^/gm, "      ")}`);

@@ -52,18 +52,10 @@ import { DUMP_SLOT, MAX_EXECUTORS, claimExecutorIndex, drainInbox, inboxNonEmpty
 import { ExportTable } from "./export-table.js";
 import { checkFuture, describeValue } from "./arguments.js";
 import { executorDeadlock, executorPark, taskSpawn } from "./trace.js";
-import {
-  CYCLE_TAG_LIMIT,
-  CYCLE_TAG_SHIFT,
-  captureSpawnSite,
-  dumpTask,
-  formatDump,
-  rebaseCycleTags,
-  type ExecutorDump,
-  type SpawnSite,
-} from "./dump.js";
+import { CYCLE_TAG_LIMIT, CYCLE_TAG_SHIFT, captureSpawnSite, dumpTask, formatDump, type ExecutorDump, type SpawnSite } from "./dump.js";
 import { formatExecutorMetrics, type ExecutorMetrics } from "./metrics.js";
 import { writeExclusive } from "./output.js";
+import { TaskStats } from "./task-stats.js";
 import { isMainThread, threadId } from "node:worker_threads";
 
 /** Polls between two looks at the inbox, timers and reactor, whatever the tasks do. */
@@ -85,10 +77,11 @@ export interface ExecutorOptions {
    */
   clock?: Clock;
   /**
-   * Record where each task is spawned, for dumps (`TaskDump.spawnedAt`). A stack capture costs
-   * every spawn a microsecond or more, so it is off by default; the environment variable
-   * `REACTOR_EXECUTOR_DIAGNOSTICS=1` turns it on for every executor that does not say (threads
-   * from `spawnThread` included).
+   * Keep per-task statistics for dumps: where each task was spawned (`TaskDump.spawnedAt`), its
+   * polls and the cycles since its last poll. A stack capture costs every spawn a microsecond or
+   * more, and counting each task's polls a few nanoseconds a poll, so it is off by default; the
+   * environment variable `REACTOR_EXECUTOR_DIAGNOSTICS=1` turns it on for every executor that does
+   * not say (threads from `spawnThread` included).
    */
   diagnostics?: boolean;
 }
@@ -185,15 +178,17 @@ export class Executor implements TaskOwner, RunHost {
   private unwatchClock: (() => void) | null = null;
   // Counters (see metrics()); parks and budgetExhaustions above are public fields already.
   private cycles = 0;
-  /** The cycle count as a small integer, for `Task.polledAt` (see `dump.ts`). */
+  /** The cycle count as a 32-bit integer, for the task stats (see `dump.ts`). */
   private cycleTag = 0;
+  /** With diagnostics on: polls and last-poll cycle tag of each live task, by its index in `tasks`. */
+  private readonly stats: TaskStats | null;
   private polls = 0;
   /** Tasks queued by `schedule`: wakes, plus the one queueing of each spawn. */
   private scheduled = 0;
   private yields = 0;
   private inboxWakes = 0;
   private timersFired = 0;
-  /** Spawn sites, with diagnostics on; a side table, so tasks carry no field for it. */
+  /** With diagnostics on: spawn sites; a side table, so tasks carry no field for it. */
   private readonly spawnSites: WeakMap<Task<unknown>, SpawnSite> | null;
   private readonly wakeSlot = (slot: number): void => {
     const w = this.exports!.waker(slot);
@@ -217,6 +212,7 @@ export class Executor implements TaskOwner, RunHost {
     this.reports = new FailureReports(this.name);
     this.diagnostics = options.diagnostics ?? DIAGNOSTICS_BY_DEFAULT;
     this.spawnSites = this.diagnostics ? new WeakMap() : null;
+    this.stats = this.diagnostics ? new TaskStats() : null;
   }
 
   /** Number of tasks not yet finished. */
@@ -277,8 +273,11 @@ export class Executor implements TaskOwner, RunHost {
     if (this.tasks.length >= MAX_LIVE_TASKS) throw new RuntimeError(`executor ${this.name}: more than ${MAX_LIVE_TASKS} live tasks`);
     const task = new Task<T>(this, this.nextTaskId++, future, options?.name);
     task.index = this.tasks.length;
-    task.polledAt = this.cycleTag;
-    if (this.spawnSites !== null) this.spawnSites.set(task, captureSpawnSite(caller));
+    const stats = this.stats;
+    if (stats !== null) {
+      stats.added(task.index, this.cycleTag);
+      this.spawnSites!.set(task, captureSpawnSite(caller));
+    }
     this.tasks.push(task);
     task.wake();
     if (taskSpawn.hasSubscribers) taskSpawn.publish({ executor: this.name, id: task.id, name: task.name });
@@ -326,6 +325,7 @@ export class Executor implements TaskOwner, RunHost {
     if (last !== task) {
       this.tasks[i] = last;
       last.index = i;
+      this.stats?.moved(this.tasks.length, i);
     }
   }
 
@@ -434,6 +434,7 @@ export class Executor implements TaskOwner, RunHost {
     const reason = this.ending ?? undefined;
     while (this.tasks.length > 0) this.tasks[this.tasks.length - 1]!.cancel(reason);
     this.ready.clear();
+    this.stats?.clear();
     this.reports.flush();
     this.exports!.dispose();
     this.exports = null;
@@ -463,7 +464,7 @@ export class Executor implements TaskOwner, RunHost {
     this.cycles++;
     if (++this.cycleTag === CYCLE_TAG_LIMIT) {
       this.cycleTag -= CYCLE_TAG_SHIFT;
-      rebaseCycleTags(this.tasks);
+      this.stats?.rebase(this.tasks.length, CYCLE_TAG_SHIFT);
     }
     this.runReady();
     const main = this.main!;
@@ -478,6 +479,32 @@ export class Executor implements TaskOwner, RunHost {
   }
 
   private runReady(): void {
+    // Two copies of the loop, so that the one without diagnostics pays nothing for them.
+    const stats = this.stats;
+    if (stats !== null) {
+      this.runReadyCounted(stats);
+      return;
+    }
+    const ready = this.ready;
+    let n = 0;
+    let yields = 0;
+    let skipped = 0;
+    for (; n < POLLS_PER_LOOK; n++) {
+      const task = ready.pop();
+      if (task === undefined) break;
+      const r = task.run();
+      if (r === YIELDED) {
+        ready.pushYielded(task);
+        yields++;
+      } else if (r === THREW) this.reports.add(task);
+      else if (r === SKIPPED) skipped++;
+    }
+    this.polls += n - skipped;
+    this.yields += yields;
+  }
+
+  /** {@link runReady}, counting each task's polls in `stats` (diagnostics on). */
+  private runReadyCounted(stats: TaskStats): void {
     const ready = this.ready;
     const tag = this.cycleTag;
     let n = 0;
@@ -486,7 +513,8 @@ export class Executor implements TaskOwner, RunHost {
     for (; n < POLLS_PER_LOOK; n++) {
       const task = ready.pop();
       if (task === undefined) break;
-      const r = task.run(tag);
+      stats.polled(task.index, tag);
+      const r = task.run();
       if (r === YIELDED) {
         ready.pushYielded(task);
         yields++;
@@ -528,13 +556,14 @@ export class Executor implements TaskOwner, RunHost {
   }
 
   /**
-   * Every live task of this executor, by id: its state, what it waits on, its polls, the cycles
-   * since its last poll and, with {@link ExecutorOptions.diagnostics} on, where it was spawned.
-   * `formatDump` makes it text. Costs nothing until called (a `describe()` per task then).
+   * Every live task of this executor, by id: its name, state and what it waits on, and, with
+   * {@link ExecutorOptions.diagnostics} on, its polls, the cycles since its last poll and where it
+   * was spawned. `formatDump` makes it text. Costs nothing until called (a `describe()` per task
+   * then).
    *
    * @example
    * ```ts
-   * const ex = new Executor();
+   * const ex = new Executor({ diagnostics: true });
    * ex.blockOn(coroutine(function* () {
    *   spawn(sleep(340), { name: "sleeper" });
    *   yield* wait(yieldNow());
@@ -542,13 +571,23 @@ export class Executor implements TaskOwner, RunHost {
    *   // executor "main" (thread 0), cycle 2: 2 tasks
    *   //   #1 main: running, 2 polls, last 0 cycles ago
    *   //   #2 sleeper: pending, 1 poll, last 1 cycle ago: sleep until +340 ms
+   *   //     spawned at:
+   *   //       at ...
    * }));
    * ```
    */
   dump(): ExecutorDump {
     const tag = this.cycleTag;
     const sites = this.spawnSites;
-    const tasks = this.tasks.map((t) => dumpTask(t, tag, sites?.get(t))).sort((a, b) => a.id - b.id);
+    const stats = this.stats;
+    const tasks = this.tasks
+      .map((t, i) =>
+        dumpTask(
+          t,
+          stats === null ? undefined : { polls: stats.polls(i), cyclesSincePoll: tag - stats.polledAt(i), spawnedAt: sites!.get(t) },
+        ),
+      )
+      .sort((a, b) => a.id - b.id);
     return { executor: this.name, threadId, cycles: this.cycles, tasks };
   }
 

@@ -67,9 +67,6 @@ export const FINISHED = 3;
 /** Polled; the future threw: the task failed. */
 export const THREW = 4;
 
-/** The most polls a task counts (see `Task.polls`): a small integer keeps the field cheap. */
-export const MAX_POLL_COUNT = (1 << 30) - 1;
-
 /**
  * Units of cooperative budget a task gets per poll (tokio's figure). A leaf future that loops
  * spends one per unit of work through `Waker.consumeBudget()`.
@@ -138,14 +135,6 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   private word = 0;
   /** The waker of whoever awaits the handle. */
   private joiner: Waker | null = null;
-  /** Polls so far, up to {@link MAX_POLL_COUNT}: for task dumps. */
-  polls = 0;
-  /**
-   * The executor's cycle tag (`Executor.cycleTag`) at the task's last poll, or at its spawn: for
-   * task dumps. Kept a small integer, like {@link polls}, so the two fields cost 16 bytes a task
-   * and a poll two stores.
-   */
-  polledAt = 0;
 
   /**
    * The future while the task runs; once DONE, its output (or error). One field for both keeps the
@@ -256,16 +245,13 @@ export class Task<T> extends Waker implements JoinHandle<T> {
 
   /**
    * Polls the future once, for an executor that took the task off its ready queue, with a fresh
-   * budget; `cycle` is the executor's cycle tag, kept for dumps. Returns {@link SKIPPED} (it had
-   * finished while queued), {@link WAITING}, {@link YIELDED}, {@link FINISHED} or {@link THREW}.
+   * budget. Returns {@link SKIPPED} (it had finished while queued), {@link WAITING},
+   * {@link YIELDED}, {@link FINISHED} or {@link THREW}.
    */
-  run(cycle: number): number {
+  run(): number {
     const w = this.word;
     if ((w & DONE) !== 0) return SKIPPED;
     this.word = (w & ~QUEUED) | RUNNING;
-    this.polledAt = cycle;
-    const p = this.polls;
-    if (p !== MAX_POLL_COUNT) this.polls = p + 1;
     budget = TASK_BUDGET;
     let r: unknown;
     try {
