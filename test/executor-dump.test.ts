@@ -37,6 +37,7 @@ import {
   type Waker,
 } from "reactor-executor";
 import { Trigger } from "./util/futures.js";
+import { MAX_POLL_COUNT, TaskStats } from "../src/runtime/task-stats.js";
 
 const THIS_FILE = /executor-dump\.test\.js:\d+:\d+/;
 
@@ -370,4 +371,25 @@ test("leaf futures name their source: accept, connect, write, lookup, promise, H
   } finally {
     listener.close();
   }
+});
+
+test("task stats: slots follow swap-removes, grow past their first size, saturate, and rebase without going below -shift", () => {
+  const stats = new TaskStats();
+  for (let i = 0; i < 3000; i++) stats.added(i, i % 7);
+  stats.polled(2999, 40);
+  stats.polled(2999, 41);
+  stats.polled(-1, 99); // a task that finished while queued: nothing to count
+  assert.deepEqual([stats.polls(2999), stats.polledAt(2999)], [2, 41]);
+  stats.moved(2999, 5); // task 5 finished; the last task took its place
+  assert.deepEqual([stats.polls(5), stats.polledAt(5)], [2, 41]);
+  stats.words[0] = MAX_POLL_COUNT;
+  stats.polled(0, 50);
+  assert.equal(stats.polls(0), MAX_POLL_COUNT, "saturates instead of wrapping");
+  stats.added(1, 1000);
+  stats.rebase(3, 600);
+  assert.deepEqual([stats.polledAt(0), stats.polledAt(1), stats.polledAt(2)], [-550, 400, -598]);
+  stats.rebase(3, 600);
+  assert.deepEqual([stats.polledAt(0), stats.polledAt(1), stats.polledAt(2)], [-600, -200, -600], "long ago stays long ago");
+  stats.clear();
+  assert.equal(stats.words.length, 2048);
 });

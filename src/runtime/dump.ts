@@ -28,6 +28,7 @@ export type { ExecutorDump, TaskDump };
 export const CYCLE_TAG_LIMIT = 1 << 30;
 /** How far tags move down at a rebase. */
 export const CYCLE_TAG_SHIFT = 1 << 29;
+
 /** A spawn site: the stack is captured at spawn and formatted only when a dump reads it. */
 export interface SpawnSite {
   readonly stack?: string;

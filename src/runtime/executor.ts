@@ -42,7 +42,7 @@ import { TimerHeap } from "./timer-heap.js";
 import "./one-copy.js";
 import { REAL_CLOCK, VirtualClock, type Clock } from "./clock.js";
 import { getDefaultDriver, type IoDriver } from "./driver.js";
-import { writeLine } from "./output.js";
+import { writeExclusive, writeLine } from "./output.js";
 import { park } from "./parker.js";
 import { MAX_LIVE_TASKS, SKIPPED, THREW, Task, YIELDED, type JoinHandle, type TaskOwner } from "./task.js";
 import { ReadyQueue } from "./ready-queue.js";
@@ -54,7 +54,6 @@ import { checkFuture, describeValue } from "./arguments.js";
 import { executorDeadlock, executorPark, taskSpawn } from "./trace.js";
 import { CYCLE_TAG_LIMIT, CYCLE_TAG_SHIFT, captureSpawnSite, dumpTask, formatDump, type ExecutorDump, type SpawnSite } from "./dump.js";
 import { formatExecutorMetrics, type ExecutorMetrics } from "./metrics.js";
-import { writeExclusive } from "./output.js";
 import { TaskStats } from "./task-stats.js";
 import { isMainThread, threadId } from "node:worker_threads";
 
@@ -154,7 +153,7 @@ export class Executor implements TaskOwner, RunHost {
   parks = 0;
   /** How many task polls ran out of cooperative budget (a metric: a busy leaf future was cut short). */
   budgetExhaustions = 0;
-  /** True when spawns record their stack for dumps (see {@link ExecutorOptions.diagnostics}). */
+  /** True when per-task statistics and spawn sites are kept for dumps (see {@link ExecutorOptions.diagnostics}). */
   readonly diagnostics: boolean;
   /** @internal Set by the inline reactor. */
   driver: IoDriver | null = null;
@@ -619,11 +618,7 @@ export class Executor implements TaskOwner, RunHost {
 
   /** @internal Writes this executor's dump and counters to stderr, in one piece (the signal dump). */
   printDump(): void {
-    writeExclusive(
-      2,
-      `${formatDump(this.dump())}
-  metrics: ${formatExecutorMetrics(this.metrics())}`,
-    );
+    writeExclusive(2, `${formatDump(this.dump())}\n  metrics: ${formatExecutorMetrics(this.metrics())}`);
   }
 
   /** @internal The error of a run that nothing can wake any more; the tasks given up on end with it. */
