@@ -86,6 +86,41 @@ test("SIGUSR2 under run prints every executor's tasks, a spawnThread thread's in
   }
 });
 
+test("a dump that cannot be written (stderr closed: EPIPE) takes down neither the process nor a thread's executor", async () => {
+  const program = `
+    import { init, spawnThread, coroutine, wait } from "reactor-executor";
+    const ex = init({ dumpSignal: "SIGUSR2" });
+    process.on("SIGUSR2", () => console.log("signal seen"));
+    const out = await ex.run(coroutine(function* () {
+      const thread = spawnThread("worker-exec", ${JSON.stringify(programs)}, "sleepThen", 3_000);
+      console.log("main ready");
+      return yield* wait(thread.join());
+    }));
+    console.log(out);
+  `;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", program], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  try {
+    await until(child.stdout, () => stdout, /main ready[\s\S]*worker ready|worker ready[\s\S]*main ready/, 30_000);
+    child.stderr.destroy();
+    // Let the pipe's read end close before the dump tries to write to it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    child.kill("SIGUSR2");
+    const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+    assert.deepEqual([code, signal], [0, null], stdout);
+    assert.equal(
+      stdout
+        .split("\n")
+        .filter((l) => l !== "main ready" && l !== "worker ready")
+        .join("\n"),
+      "signal seen\nslept\n",
+    );
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+});
+
 test("dumpOnSignal refuses SIGINT/SIGTERM, unknown names and worker threads; installing twice is one listener", async () => {
   assert.throws(() => dumpOnSignal("SIGINT"), /SIGINT is refused/);
   assert.throws(() => dumpOnSignal("SIGTERM"), /SIGTERM is refused/);

@@ -90,11 +90,23 @@ function printProcessDump(signal: string): void {
     if (owner !== threadId) others.push(index);
   });
   const reactor = reactorMetrics === null ? "" : `; reactor: ${formatReactorMetrics(reactorMetrics())}`;
-  writeExclusive(
-    2,
-    `reactor-executor: ${signal}: task dump of pid ${process.pid}: ${here.length} executor(s) on thread ${threadId}, ` +
-      `${others.length} on other threads (each prints its own when it next looks at its inbox)${reactor}`,
+  // A listener that throws would end the process: a part that cannot be written (stderr gone) is
+  // dropped, and the others still go.
+  attempt(() =>
+    writeExclusive(
+      2,
+      `reactor-executor: ${signal}: task dump of pid ${process.pid}: ${here.length} executor(s) on thread ${threadId}, ` +
+        `${others.length} on other threads (each prints its own when it next looks at its inbox)${reactor}`,
+    ),
   );
-  for (const ex of here) ex.printDump();
+  for (const ex of here) attempt(() => ex.printDump());
   for (const index of others) wakeRef(wakerRef(index, DUMP_SLOT));
+}
+
+function attempt(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // nowhere left to say so
+  }
 }

@@ -194,7 +194,7 @@ export class Executor implements TaskOwner, RunHost {
     if (w !== undefined) {
       this.inboxWakes++;
       this.wakeSafely(w);
-    } else if (slot === DUMP_SLOT) this.printDump();
+    } else if (slot === DUMP_SLOT) this.printDumpSafely();
   };
   private readonly onWakeError = (e: unknown): void => this.reportWakerError(e);
 
@@ -614,6 +614,22 @@ export class Executor implements TaskOwner, RunHost {
       budgetExhaustions: this.budgetExhaustions,
       timersFired: this.timersFired,
     };
+  }
+
+  /**
+   * Prints the dump another thread asked for. It must never take the executor down: a failure is
+   * reported, and if stderr itself is gone (`EPIPE`), where the report would go too, dropped.
+   */
+  private printDumpSafely(): void {
+    try {
+      this.printDump();
+    } catch (e) {
+      try {
+        this.reportWakerError(e);
+      } catch {
+        // nowhere left to say so
+      }
+    }
   }
 
   /** @internal Writes this executor's dump and counters to stderr, in one piece (the signal dump). */

@@ -12,3 +12,12 @@ export function sleepyThread(): Future<void> {
     yield* wait(sleeper);
   });
 }
+
+/** Sleeps `ms`, then returns "slept". */
+export function sleepThen(ms: number): Future<string> {
+  return coroutine(function* () {
+    console.log("worker ready");
+    yield* wait(sleep(ms));
+    return "slept";
+  });
+}
