@@ -145,7 +145,7 @@ export function corofy(source: string, fileName: string): string {
       checker: typing.checker,
       isWait,
       typeOf: (name) => declaredType(typing, name, printType),
-      reserved: new Set(["state", "poll", "drop", "resume", "unwind", "constructor", ...machine.fields.map((f) => f.name)]),
+      reserved: new Set(["state", "poll", "drop", "describe", "resume", "unwind", "constructor", ...machine.fields.map((f) => f.name)]),
       fail,
     });
     const originalStart = Math.min(site.keyword, site.declaration.getStart(marked.parsed));
