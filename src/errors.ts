@@ -117,14 +117,59 @@ export class HttpParseError extends Error {
 }
 
 /**
+ * One live task in a dump (`executor.dump()`, `DeadlockError.dump`). The shape is defined here, at
+ * the bottom layer, because `DeadlockError` carries a dump; the executor builds it.
+ */
+export interface TaskDump {
+  /** The task's id, unique within its executor. */
+  readonly id: number;
+  /** Given to `spawn`, or derived from the future ("main" for the one `blockOn`/`run` was given). */
+  readonly name: string;
+  /** `"ready"`: woken, queued for a poll; `"running"`: being polled now; `"pending"`: waiting for a wake. */
+  readonly state: "ready" | "pending" | "running";
+  /**
+   * What it waits on (its future's `describe()`, through the combinators to the child awaited:
+   * "TcpStream.read fd 12", "sleep until +340 ms", "JoinHandle #7 (worker)"); absent while running.
+   */
+  readonly waitingOn?: string;
+  /** Polls so far (it stops counting at 2^31 - 1). */
+  readonly polls: number;
+  /** Executor cycles since its last poll, or since its spawn if never polled. */
+  readonly cyclesSincePoll: number;
+  /** Where it was spawned (a stack trace); with diagnostics on only (a capture costs every spawn). */
+  readonly spawnedAt?: string;
+}
+
+/** What `executor.dump()` returns: the executor, and every live task it holds, by id. */
+export interface ExecutorDump {
+  /** The executor's name. */
+  readonly executor: string;
+  /** The Node `threadId` of the thread it runs on (0: the main thread). */
+  readonly threadId: number;
+  /** Its cycles so far: one cycle polls what is ready, then looks at its inbox, timers and I/O. */
+  readonly cycles: number;
+  readonly tasks: readonly TaskDump[];
+}
+
+/**
  * `blockOn`/`run` found every task pending with nothing left that could wake one (no timer, no
- * registered I/O source, no waker held by another thread, no Promise in flight). `code` is `"EDEADLK"`.
+ * registered I/O source, no waker held by another thread, no Promise in flight). `code` is
+ * `"EDEADLK"`. The message lists the tasks and what each waits on; `dump` has the same as data.
+ *
+ * @example
+ * ```ts
+ * try { new Executor().blockOn(coroutine(function* () { yield* wait(neverWoken); })); }
+ * catch (e) { if (e instanceof DeadlockError) console.error(e.dump?.tasks.map((t) => t.waitingOn)); }
+ * ```
  */
 export class DeadlockError extends Error {
   override readonly name = "DeadlockError";
   readonly code = "EDEADLK";
-  constructor(message: string) {
+  /** The executor's task dump at the moment it gave up, as `executor.dump()` returns it. */
+  readonly dump: ExecutorDump | undefined;
+  constructor(message: string, dump?: ExecutorDump) {
     super(message);
+    this.dump = dump;
   }
 }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { PENDING, type Pending, type Poll, type Future, type Output } from "./future/future.js";
+export { PENDING, describeFuture, type Pending, type Poll, type Future, type Output } from "./future/future.js";
 export { ready } from "./future/ready.js";
 export { map } from "./future/map.js";
 export { joinAll, join, type Outputs } from "./future/join-all.js";
@@ -15,6 +15,9 @@ export { fromPromise, toPromise } from "./runtime/promise.js";
 export { Waker, NoopWaker } from "./future/waker.js";
 export { Executor, spawn, exportWaker, releaseWaker, type ExecutorOptions, type SpawnOptions } from "./runtime/executor.js";
 export type { JoinHandle } from "./runtime/task.js";
+export { formatDump, type ExecutorDump, type TaskDump } from "./runtime/dump.js";
+export type { ExecutorMetrics, ReactorMetrics } from "./runtime/metrics.js";
+export { dumpOnSignal } from "./runtime/dump-signal.js";
 export { VirtualClock, type Clock } from "./runtime/clock.js";
 export { wakeRef } from "./runtime/wake-hub.js";
 export { init, reactor, type InitOptions } from "./runtime/init.js";

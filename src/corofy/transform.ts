@@ -178,7 +178,7 @@ function rewrite(
       checker: typing.checker,
       isWait,
       typeOf: (name) => declaredType(typing, name, printType),
-      reserved: new Set(["state", "poll", "drop", "resume", "unwind", "constructor", ...machine.fields.map((f) => f.name)]),
+      reserved: new Set(["state", "poll", "drop", "describe", "resume", "unwind", "constructor", ...machine.fields.map((f) => f.name)]),
       fail,
     });
     const originalStart = Math.min(site.keyword, site.declaration.getStart(marked.parsed));

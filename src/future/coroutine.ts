@@ -29,7 +29,7 @@
  *
  * @module
  */
-import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "./future.js";
+import { PENDING, describeFuture, dropFuture, pollAfterReady, type Future, type Poll } from "./future.js";
 import type { Waker } from "./waker.js";
 
 /** The generator a coroutine body is: it yields the futures it waits on and returns a `T`. */
@@ -95,6 +95,12 @@ class Coroutine<T> implements Future<T> {
         return PENDING;
       }
     }
+  }
+
+  /** The future the body waits on at its current `wait`. */
+  describe(): string {
+    if (this.waiting !== null) return describeFuture(this.waiting);
+    return this.gen === null ? "not started" : this.gen === FINISHED ? "finished" : "running";
   }
 
   drop(): void {

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { PENDING, dropFuture, type Future } from "./future.js";
+import { PENDING, describeFuture, dropFuture, type Future } from "./future.js";
 import { Waker } from "./waker.js";
 
 class ChildWaker extends Waker {
@@ -121,6 +121,24 @@ export abstract class FanIn<T> {
     this.dropPending();
   }
 
+  /**
+   * For task dumps: `kind`, how many children are pending, and what the first few of them wait
+   * on ("joinAll: 2 of 3 pending: sleep until +340 ms; TcpStream.read fd 12").
+   */
+  protected describeAs(kind: string): string {
+    const futures = this.futures;
+    if (!this.started) return `${kind} of ${futures.length}: not started`;
+    const shown: string[] = [];
+    let pending = 0;
+    for (const f of futures) {
+      if (f === null) continue;
+      if (++pending <= DESCRIBED_CHILDREN) shown.push(describeFuture(f));
+    }
+    if (pending === 0) return `${kind}: done`;
+    const more = pending > DESCRIBED_CHILDREN ? `; +${pending - DESCRIBED_CHILDREN} more` : "";
+    return `${kind}: ${pending} of ${futures.length} pending: ${shown.join("; ")}${more}`;
+  }
+
   private pollChild(i: number, w: ChildWaker): number {
     let r;
     try {
@@ -136,6 +154,9 @@ export abstract class FanIn<T> {
     return this.childReady(i, r) ? STOP : FINISHED;
   }
 }
+
+/** Children a description names before it only counts the rest. */
+const DESCRIBED_CHILDREN = 3;
 
 const STILL_PENDING = 0;
 const FINISHED = 1;

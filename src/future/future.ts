@@ -10,6 +10,10 @@
  *   throws a `RuntimeError`.
  * - `drop()` releases what the future holds (timers, sources, fds, child futures) when it is
  *   abandoned before it finished; it is never called after the future finished and never twice.
+ * - `describe()`, optional, says in a few words what the future waits on right now, for task dumps
+ *   (`executor.dump()`): a leaf names its source ("TcpStream.read fd 12", "sleep until +340 ms"),
+ *   a combinator delegates to the child it awaits. It must not change the future, and costs
+ *   nothing unless a dump asks.
  *
  * @module
  */
@@ -46,6 +50,8 @@ export type Poll<T> = T | Pending;
 export interface Future<T> {
   poll(waker: Waker): Poll<T>;
   drop?(): void;
+  /** What the future waits on, in a few words, for task dumps; see {@link describeFuture}. */
+  describe?(): string;
 }
 
 /** The output type of a future. */
@@ -59,4 +65,41 @@ export function pollAfterReady(what: string): never {
 /** Drops a future if it has a `drop`; the one place combinators abandon children through. */
 export function dropFuture(future: Future<unknown>): void {
   if (future.drop !== undefined) future.drop();
+}
+
+/** Longest description {@link describeFuture} returns: a dump line stays a line. */
+const MAX_DESCRIPTION = 300;
+
+/**
+ * What `future` waits on, for task dumps: its `describe()`, or else its class name ("HttpGetFuture";
+ * "future" for a plain object). A `describe()` that throws is reported in the text, not thrown.
+ *
+ * @example
+ * ```ts
+ * class Tick implements Future<void> {
+ *   poll(waker: Waker): Poll<void> { this.waker = waker; return PENDING; }
+ *   describe(): string { return "tick from the metronome"; }
+ *   waker: Waker | null = null;
+ * }
+ * describeFuture(new Tick()); // "tick from the metronome"
+ * describeFuture(sleep(100)); // "sleep 100 ms (not started)"
+ * ```
+ */
+export function describeFuture(future: Future<unknown>): string {
+  let text: string;
+  if (typeof future.describe === "function") {
+    try {
+      text = String(future.describe());
+    } catch (e) {
+      text = `${className(future)} (describe() threw: ${e instanceof Error ? e.message : String(e)})`;
+    }
+  } else {
+    text = className(future);
+  }
+  return text.length > MAX_DESCRIPTION ? `${text.slice(0, MAX_DESCRIPTION - 1)}…` : text;
+}
+
+function className(future: object): string {
+  const c = (future as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof c === "string" && c.length > 0 && c !== "Object" ? c : "future";
 }

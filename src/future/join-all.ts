@@ -26,6 +26,10 @@ class JoinAll<T> extends FanIn<T> implements Future<T[]> {
     return this.results;
   }
 
+  describe(): string {
+    return this.describeAs("joinAll");
+  }
+
   protected childReady(index: number, value: T): boolean {
     this.results[index] = value;
     this.remaining--;

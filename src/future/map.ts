@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "./future.js";
+import { PENDING, describeFuture, dropFuture, pollAfterReady, type Future, type Poll } from "./future.js";
 import type { Waker } from "./waker.js";
 
 class MapFuture<T, U> implements Future<U> {
@@ -24,6 +24,9 @@ class MapFuture<T, U> implements Future<U> {
     if (r === PENDING) return PENDING;
     this.done = true;
     return this.fn(r);
+  }
+  describe(): string {
+    return describeFuture(this.inner);
   }
   drop(): void {
     dropFuture(this.inner);

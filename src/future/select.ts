@@ -39,6 +39,10 @@ class Select<T> extends FanIn<T> implements Future<Selected<T>> {
     return this.winner!;
   }
 
+  describe(): string {
+    return this.describeAs("select");
+  }
+
   protected childReady(index: number, value: T): boolean {
     this.winner = { index, value };
     return true;

@@ -23,6 +23,9 @@ class YieldNow implements Future<void> {
     this.state = 2;
     return undefined;
   }
+  describe(): string {
+    return "yieldNow";
+  }
 }
 
 /**

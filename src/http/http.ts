@@ -31,7 +31,7 @@
  * @module
  */
 import { DnsError, HttpParseError, IoError } from "../errors.js";
-import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { PENDING, describeFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { timeout } from "../time/timeout.js";
 import type { Waker } from "../future/waker.js";
 import { TcpStream } from "../net/tcp-stream.js";
@@ -42,6 +42,13 @@ import { DEFAULT_MAX_HEADER_BYTES } from "./parse-headers.js";
 import { ResponseParser, type HttpResponse } from "./parse-response.js";
 import { serializeRequest, type RequestOptions } from "./serialize.js";
 import { resolveTarget, type HttpAddressOptions, type HttpTarget } from "./target.js";
+import {
+  publishRequestDone,
+  publishRequestDropped,
+  publishRequestFailed,
+  publishRequestStart,
+  type HttpRequestEvent,
+} from "./request-events.js";
 
 const scratch = Buffer.allocUnsafe(64 * 1024);
 
@@ -82,12 +89,14 @@ abstract class HttpFuture<T> implements Future<T> {
   private stream: TcpStream | null = null;
   private written = 0;
   private readonly request: Uint8Array;
-  /** Where the request goes, for error messages. */
-  private readonly address: string;
+  /** The diagnostics channel message of this request: undefined before the first poll, null if nobody listens. */
+  private event: HttpRequestEvent | null | undefined = undefined;
 
-  constructor(target: HttpTarget, request: RequestOptions) {
+  constructor(
+    private readonly target: HttpTarget,
+    request: RequestOptions,
+  ) {
     this.request = serializeRequest(request);
-    this.address = target.address;
     this.connecting = TcpStream.connect(target.address);
   }
 
@@ -98,20 +107,43 @@ abstract class HttpFuture<T> implements Future<T> {
 
   poll(waker: Waker): Poll<T> {
     if (this.state === DONE) pollAfterReady("HTTP request");
+    if (this.event === undefined) this.event = publishRequestStart(this.request, this.target.address, this.target.path);
+    let out: Poll<T>;
     try {
-      return this.step(waker);
+      out = this.step(waker);
     } catch (e) {
       this.finish();
       // Name the peer, as Node's errors do. A connect's error names it already (with its
       // `address` and `port`), and a lookup's is a DnsError naming the host: those go as they are.
-      if (e instanceof IoError && !(e instanceof DnsError) && e.address === undefined && !e.message.includes(this.address)) {
-        throw new IoError(e.code, e.errno, e.syscall, `${e.syscall} ${e.code} ${this.address}`);
-      }
-      throw e;
+      const address = this.target.address;
+      const error =
+        e instanceof IoError && !(e instanceof DnsError) && e.address === undefined && !e.message.includes(address)
+          ? new IoError(e.code, e.errno, e.syscall, `${e.syscall} ${e.code} ${address}`)
+          : e;
+      if (this.event !== null) publishRequestFailed(this.event, error);
+      throw error;
     }
+    if (out !== PENDING && this.event !== null) publishRequestDone(this.event, out);
+    return out;
+  }
+
+  /** For task dumps: the request, and what it waits on now. */
+  describe(): string {
+    const stage =
+      this.state === CONNECT
+        ? this.connecting === null
+          ? "connect"
+          : describeFuture(this.connecting)
+        : this.state === WRITE
+          ? `writing fd ${this.stream?.fd}`
+          : this.state === READ
+            ? `reading fd ${this.stream?.fd}`
+            : "done";
+    return `Http ${this.target.address}${this.target.path}: ${stage}`;
   }
 
   drop(): void {
+    if (this.state !== DONE && this.event != null) publishRequestDropped(this.event);
     this.finish();
   }
 

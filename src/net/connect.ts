@@ -134,6 +134,18 @@ export abstract class Connect<T> implements Future<T> {
     }
   }
 
+  describe(): string {
+    if (this.byName !== null) return `TcpStream.connect ${this.byName.describe()}`;
+    const a = this.addresses;
+    const to =
+      a === null
+        ? typeof this.address === "string"
+          ? this.address
+          : `${this.address.host}:${this.address.port}`
+        : sys.formatAddress(a[Math.min(this.next, a.length - 1)]!);
+    return `TcpStream.connect ${to}${this.registration !== null ? ` fd ${this.registration.fd}` : ""}`;
+  }
+
   /** Gives the connect up: what it opened is closed, and the task waiting on it fails with `IoError` `ECANCELED`. */
   close(): void {
     if (this.done) return;

@@ -192,6 +192,11 @@ class AcceptFuture implements Future<TcpStream> {
     }
   }
 
+  describe(): string {
+    const l = this.listener;
+    return `TcpListener.accept fd ${l.fd} port ${l.port}${this.backoff !== null ? " (out of fds: retrying after a pause)" : ""}`;
+  }
+
   drop(): void {
     this.backoff?.drop?.();
     this.backoff = null;

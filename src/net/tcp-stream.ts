@@ -222,6 +222,10 @@ class ReadFuture implements Future<number> {
     if (n !== PENDING) this.done = true;
     return n;
   }
+
+  describe(): string {
+    return `TcpStream.read fd ${this.stream.fd}`;
+  }
 }
 
 class WriteFuture implements Future<number> {
@@ -244,5 +248,9 @@ class WriteFuture implements Future<number> {
     }
     this.done = true;
     return this.written;
+  }
+
+  describe(): string {
+    return `TcpStream.${this.all ? "writeAll" : "write"} fd ${this.stream.fd} (${this.written} of ${this.buf.length} bytes written)`;
   }
 }

@@ -26,7 +26,13 @@
  *   wake hub: a waker is *exported* to a slot (`exportWaker`), other threads set the slot's bit, and
  *   the executor maps drained slots back to waker objects (`ExportTable`, one per run). Exported
  *   refs are counted, which is how "something else can still wake us" is known.
- * - The task's own state machine is in `task.ts`; `run` with Node's loop in `run-loop.ts`.
+ * - The task's own state machine is in `task.ts`; `run` with Node's loop in `run-loop.ts`; dumps
+ *   in `dump.ts`, metrics in `metrics.ts` (counters are fields bumped where things happen, or
+ *   once per cycle: nothing is allocated for them); each live task's polls and last-poll cycle in
+ *   `task-stats.ts`, a typed array beside the live-task array.
+ * - Another thread asks for a dump (the signal dump, `dump-signal.ts`) by waking the reserved
+ *   slot `DUMP_SLOT` of this executor's inbox: the executor prints its dump to stderr when it
+ *   drains the slot, from its own thread, under `blockOn` too.
  * - Tracing (`trace-*.ts`): every hook is one branch on the thread's `tracing` flag, per cycle,
  *   park, spawn or cross-thread wake, never per poll; traced, a cycle polls through
  *   `runReadyTraced`, `runReady` recording each poll.
@@ -40,16 +46,28 @@ import { TimerHeap } from "./timer-heap.js";
 import "./one-copy.js";
 import { REAL_CLOCK, VirtualClock, type Clock } from "./clock.js";
 import { getDefaultDriver, type IoDriver } from "./driver.js";
-import { writeLine } from "./output.js";
+import { writeExclusive, writeLine } from "./output.js";
 import { park } from "./parker.js";
 import { MAX_LIVE_TASKS, SKIPPED, THREW, Task, YIELDED, type JoinHandle } from "./task.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { FailureReports } from "./failure-report.js";
 import { runOnEventLoop } from "./run-loop.js";
-import { MAX_EXECUTORS, claimExecutorIndex, drainInbox, inboxNonEmpty, releaseExecutorIndex, unparkIndex, wakerRef } from "./wake-hub.js";
+import {
+  DUMP_SLOT,
+  MAX_EXECUTORS,
+  claimExecutorIndex,
+  drainInbox,
+  inboxNonEmpty,
+  releaseExecutorIndex,
+  unparkIndex,
+  wakerRef,
+} from "./wake-hub.js";
 import { ExportTable } from "./export-table.js";
 import { checkFuture, describeValue } from "./arguments.js";
-import { executorPark, taskSpawn } from "./trace.js";
+import { executorDeadlock, executorPark, taskSpawn } from "./trace.js";
+import { CYCLE_TAG_LIMIT, CYCLE_TAG_SHIFT, captureSpawnSite, dumpTask, formatDump, type ExecutorDump, type SpawnSite } from "./dump.js";
+import { formatExecutorMetrics, type ExecutorMetrics } from "./metrics.js";
+import { TaskStats } from "./task-stats.js";
 import { ParkEnd } from "./trace-buffer.js";
 import { ExecutorTrace } from "./trace-executor.js";
 import {
@@ -87,7 +105,17 @@ export interface ExecutorOptions {
    * only when told, or when the executor would otherwise sit idle (it jumps to the next deadline).
    */
   clock?: Clock;
+  /**
+   * Record where each task was spawned, for dumps (`TaskDump.spawnedAt`). A stack capture costs
+   * every spawn a microsecond or more, so it is off by default; the environment variable
+   * `REACTOR_EXECUTOR_DIAGNOSTICS=1` turns it on for every executor that does not say (threads from
+   * `spawnThread` included).
+   */
+  diagnostics?: boolean;
 }
+
+/** Diagnostics for executors that do not say: read once per thread. */
+const DIAGNOSTICS_BY_DEFAULT = process.env["REACTOR_EXECUTOR_DIAGNOSTICS"] === "1";
 
 /** Options of `spawn`. */
 export interface SpawnOptions {
@@ -113,6 +141,14 @@ export function requireExecutor(what: string): Executor {
     throw new RuntimeError(`${what} needs a running executor: call it from inside a task driven by executor.blockOn() or executor.run()`);
   }
   return current;
+}
+
+/** The executors inside `blockOn`/`run` on this thread, for the signal dump. */
+const live = new Set<Executor>();
+
+/** @internal The executors of this thread that are inside `blockOn` or `run`. */
+export function liveExecutors(): ReadonlySet<Executor> {
+  return live;
 }
 
 /** Makes `e` the thread's current executor (null: none). */
@@ -149,6 +185,8 @@ export class Executor {
   parks = 0;
   /** How many task polls ran out of cooperative budget (a metric: a busy leaf future was cut short). */
   budgetExhaustions = 0;
+  /** True when spawn sites are kept for dumps (see {@link ExecutorOptions.diagnostics}). */
+  readonly diagnostics: boolean;
   /** @internal Set by the inline reactor. */
   driver: IoDriver | null = null;
   /** @internal Set while parked in `Atomics.waitAsync` under `run`. */
@@ -169,9 +207,26 @@ export class Executor {
   /** The deadlock this executor gave up with, if it did: the error its abandoned tasks end with. */
   private ending: DeadlockError | null = null;
   private unwatchClock: (() => void) | null = null;
+  // Counters (see metrics()); parks and budgetExhaustions above are public fields already.
+  private cycles = 0;
+  /** The cycle count as a 32-bit integer, for the task stats (see `dump.ts`). */
+  private cycleTag = 0;
+  /** Polls and last-poll cycle tag of each live task, by its index in `tasks` (for dumps). */
+  private readonly stats = new TaskStats();
+  private polls = 0;
+  /** Tasks queued by `schedule`: wakes, plus the one queueing of each spawn. */
+  private scheduled = 0;
+  private yields = 0;
+  private inboxWakes = 0;
+  private timersFired = 0;
+  /** With diagnostics on: spawn sites; a side table, so tasks carry no field for it. */
+  private readonly spawnSites: WeakMap<Task<unknown>, SpawnSite> | null;
   private readonly wakeSlot = (slot: number): void => {
     const w = this.exports!.waker(slot);
-    if (w !== undefined) this.wakeSafely(w);
+    if (w !== undefined) {
+      this.inboxWakes++;
+      this.wakeSafely(w);
+    } else if (slot === DUMP_SLOT) this.printDumpSafely();
   };
   private readonly onWakeError = (e: unknown): void => this.reportWakerError(e);
   /** The trace's record of this executor, made on its first traced use (see `trace-executor.ts`). */
@@ -195,6 +250,8 @@ export class Executor {
     this.virtual = clock instanceof VirtualClock ? clock : null;
     this.timers = new TimerHeap(clock);
     this.reports = new FailureReports(this.name);
+    this.diagnostics = options.diagnostics ?? DIAGNOSTICS_BY_DEFAULT;
+    this.spawnSites = this.diagnostics ? new WeakMap() : null;
   }
 
   /** Number of tasks not yet finished. */
@@ -242,10 +299,22 @@ export class Executor {
    * runs when the executor next polls; it may be called before `blockOn`/`run`.
    */
   spawn<T>(future: Future<T>, options?: SpawnOptions): JoinHandle<T> {
+    return this.spawnFrom(future, options, EXECUTOR_SPAWN);
+  }
+
+  /**
+   * @internal {@link spawn}, called through `caller` (`Executor.spawn` or the `spawn` function):
+   * a spawn site recorded for dumps starts below it.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- Error.captureStackTrace takes any function
+  spawnFrom<T>(future: Future<T>, options: SpawnOptions | undefined, caller: Function): JoinHandle<T> {
     checkFuture("spawn(future)", future);
     if (this.tasks.length >= MAX_LIVE_TASKS) throw new RuntimeError(`executor ${this.name}: more than ${MAX_LIVE_TASKS} live tasks`);
     const task = new Task<T>(this, this.nextTaskId++, future, options?.name);
     task.index = this.tasks.length;
+    this.stats.added(task.index, this.cycleTag);
+    const sites = this.spawnSites;
+    if (sites !== null) sites.set(task, captureSpawnSite(caller));
     this.tasks.push(task);
     task.wake();
     if (tracing) this.traced().spawned(task.id, task.name);
@@ -275,6 +344,7 @@ export class Executor {
 
   /** @internal Queues a woken task (called by `Task.wake`). */
   schedule(task: Task<unknown>): void {
+    this.scheduled++;
     this.ready.push(task);
     if (this.parkedAsync) unparkIndex(this.index);
     if (tracing) traceScheduled(task);
@@ -294,6 +364,7 @@ export class Executor {
     if (last !== task) {
       this.tasks[i] = last;
       last.index = i;
+      this.stats.moved(this.tasks.length, i);
     }
   }
 
@@ -345,6 +416,7 @@ export class Executor {
     const timers = this.timers;
     if (timers.size > 0 && timers.nextDeadline() <= this.clock.now()) {
       const fired = timers.fire(this.onWakeError);
+      this.timersFired += fired;
       if (tracing) traceTimers(fired, this.traced().id);
     }
   }
@@ -386,9 +458,10 @@ export class Executor {
       const index = this.index;
       this.unwatchClock = this.virtual.watch(() => unparkIndex(index));
     }
+    live.add(this);
     setCurrent(this);
     if (tracing) this.traced().started(mode === RUNNING);
-    const main = this.spawn(future, { name: "main" }) as Task<T>;
+    const main = this.spawnFrom(future, { name: "main" }, mode === BLOCKING ? EXECUTOR_BLOCK_ON : EXECUTOR_RUN) as Task<T>;
     this.main = main;
     return main;
   }
@@ -407,6 +480,7 @@ export class Executor {
     while (this.tasks.length > 0) this.tasks[this.tasks.length - 1]!.cancel(reason);
     this.ready.clear();
     if (tracing) this.tracedExit();
+    this.stats.clear();
     this.reports.flush();
     this.exports!.dispose();
     this.exports = null;
@@ -417,6 +491,7 @@ export class Executor {
     this.mode = IDLE;
     this.main = null;
     this.ending = null;
+    live.delete(this);
     setCurrent(null);
   }
 
@@ -432,6 +507,11 @@ export class Executor {
    * may park.
    */
   private cycle(): number {
+    this.cycles++;
+    if (++this.cycleTag === CYCLE_TAG_LIMIT) {
+      this.cycleTag -= CYCLE_TAG_SHIFT;
+      this.stats.rebase(this.tasks.length, CYCLE_TAG_SHIFT);
+    }
     if (tracing) {
       this.traceLook();
       this.runReadyTraced();
@@ -451,32 +531,54 @@ export class Executor {
 
   private runReady(): void {
     const ready = this.ready;
-    for (let n = 0; n < POLLS_PER_LOOK; n++) {
+    const stats = this.stats;
+    const tag = this.cycleTag;
+    let n = 0;
+    let yields = 0;
+    let skipped = 0;
+    for (; n < POLLS_PER_LOOK; n++) {
       const task = ready.pop();
-      if (task === undefined) return;
+      if (task === undefined) break;
+      stats.polled(task.index, tag);
       const r = task.run();
-      if (r === YIELDED) ready.pushYielded(task);
-      else if (r === THREW) this.reports.add(task);
+      if (r === YIELDED) {
+        ready.pushYielded(task);
+        yields++;
+      } else if (r === THREW) this.reports.add(task);
+      else if (r === SKIPPED) skipped++;
     }
+    this.polls += n - skipped;
+    this.yields += yields;
   }
 
   /** {@link runReady}, recording each poll: one clock reading per poll, its end the next one's start. */
   private runReadyTraced(): void {
     const ready = this.ready;
+    const stats = this.stats;
+    const tag = this.cycleTag;
     const id = this.traced().id;
     tracePolling(true);
     let start = traceNow();
-    for (let n = 0; n < POLLS_PER_LOOK; n++) {
+    let n = 0;
+    let yields = 0;
+    let skipped = 0;
+    for (; n < POLLS_PER_LOOK; n++) {
       const task = ready.pop();
       if (task === undefined) break;
+      stats.polled(task.index, tag);
       const r = task.run();
       const end = traceNow();
       if (r !== SKIPPED) tracePoll(start, end, r, task.id, id, takeTaskFlow(task));
       start = end;
-      if (r === YIELDED) ready.pushYielded(task);
-      else if (r === THREW) this.reports.add(task);
+      if (r === YIELDED) {
+        ready.pushYielded(task);
+        yields++;
+      } else if (r === THREW) this.reports.add(task);
+      else if (r === SKIPPED) skipped++;
     }
     tracePolling(false);
+    this.polls += n - skipped;
+    this.yields += yields;
   }
 
   /** The trace's record of this executor. */
@@ -523,7 +625,7 @@ export class Executor {
     // Time stands still while the reactor, another thread or a Promise may still wake us.
     if (this.exportCount() > 0 || this.pendingPromises > 0) return Infinity;
     virtual.advanceTo(deadline);
-    timers.fire(this.onWakeError);
+    this.timersFired += timers.fire(this.onWakeError);
     return 0;
   }
 
@@ -539,15 +641,94 @@ export class Executor {
     return this.exports === null ? 0 : this.exports.count;
   }
 
+  /**
+   * Every live task of this executor, by id: its name, state, what it waits on, its polls and the
+   * cycles since its last poll, and, with {@link ExecutorOptions.diagnostics} on, where it was
+   * spawned. `formatDump` makes it text. Costs nothing until called (a `describe()` per task
+   * then).
+   *
+   * @example
+   * ```ts
+   * const ex = new Executor({ diagnostics: true });
+   * ex.blockOn(coroutine(function* () {
+   *   spawn(sleep(340), { name: "sleeper" });
+   *   yield* wait(yieldNow());
+   *   console.log(formatDump(ex.dump()));
+   *   // executor "main" (thread 0), cycle 2: 2 tasks
+   *   //   #1 main: running, 2 polls, last 0 cycles ago
+   *   //   #2 sleeper: pending, 1 poll, last 1 cycle ago: sleep until +340 ms
+   *   //     spawned at:
+   *   //       at ...
+   * }));
+   * ```
+   */
+  dump(): ExecutorDump {
+    const tag = this.cycleTag;
+    const sites = this.spawnSites;
+    const stats = this.stats;
+    const tasks = this.tasks
+      .map((t, i) => dumpTask(t, { polls: stats.polls(i), cyclesSincePoll: tag - stats.polledAt(i), spawnedAt: sites?.get(t) }))
+      .sort((a, b) => a.id - b.id);
+    return { executor: this.name, threadId, cycles: this.cycles, tasks };
+  }
+
+  /**
+   * This executor's counters since it was created: plain numbers, read at any time on its thread.
+   *
+   * @example
+   * ```ts
+   * const ex = new Executor({ clock: new VirtualClock() });
+   * ex.blockOn(sleep(1000)); // the virtual clock jumps to the deadline: no park
+   * ex.metrics(); // { polls: 2, parks: 0, timersFired: 1, tasksSpawned: 1, tasksAlive: 0, ... }
+   * ```
+   */
+  metrics(): ExecutorMetrics {
+    const spawned = this.nextTaskId - 1;
+    return {
+      polls: this.polls,
+      cycles: this.cycles,
+      parks: this.parks,
+      // Each spawn queued its task once through `schedule`: that is not a wake.
+      wakes: this.scheduled - spawned + this.yields,
+      inboxWakes: this.inboxWakes,
+      tasksSpawned: spawned,
+      tasksAlive: this.tasks.length,
+      budgetExhaustions: this.budgetExhaustions,
+      timersFired: this.timersFired,
+    };
+  }
+
+  /**
+   * Prints the dump another thread asked for. It must never take the executor down: a failure is
+   * reported, and if stderr itself is gone (`EPIPE`), where the report would go too, dropped.
+   */
+  private printDumpSafely(): void {
+    try {
+      this.printDump();
+    } catch (e) {
+      try {
+        this.reportWakerError(e);
+      } catch {
+        // nowhere left to say so
+      }
+    }
+  }
+
+  /** @internal Writes this executor's dump and counters to stderr, in one piece (the signal dump). */
+  printDump(): void {
+    writeExclusive(2, `${formatDump(this.dump())}\n  metrics: ${formatExecutorMetrics(this.metrics())}`);
+  }
+
   /** @internal The error of a run that nothing can wake any more; the tasks given up on end with it. */
   deadlock(): DeadlockError {
-    const shown = this.tasks.slice(0, 10).map((t) => `#${t.id} ${t.name}`);
-    const more = this.tasks.length > 10 ? `, and ${this.tasks.length - 10} more` : "";
+    const dump = this.dump();
     this.ending = new DeadlockError(
       `executor ${this.name}: every task is pending and nothing can wake one (no timer, no I/O source, ` +
-        `no waker held by another thread${this.mode === RUNNING ? ", nothing left in Node's event loop" : ""}). ` +
-        `Pending: ${shown.join(", ")}${more}`,
+        `no waker held by another thread${this.mode === RUNNING ? ", nothing left in Node's event loop" : ""}).\n` +
+        formatDump(dump),
+      dump,
     );
+    if (executorDeadlock.hasSubscribers) executorDeadlock.publish({ executor: this.name, dump });
     return this.ending;
   }
 }
@@ -564,8 +745,15 @@ export class Executor {
  * ```
  */
 export function spawn<T>(future: Future<T>, options?: SpawnOptions): JoinHandle<T> {
-  return requireExecutor("spawn").spawn(future, options);
+  return requireExecutor("spawn").spawnFrom(future, options, spawn);
 }
+
+// The public entry points a recorded spawn site starts below; only compared, by Error.captureStackTrace.
+/* eslint-disable @typescript-eslint/unbound-method */
+const EXECUTOR_SPAWN = Executor.prototype.spawn;
+const EXECUTOR_BLOCK_ON = Executor.prototype.blockOn;
+const EXECUTOR_RUN = Executor.prototype.run;
+/* eslint-enable @typescript-eslint/unbound-method */
 
 /**
  * Exports `waker` through the executor polling right now, giving a number any thread can wake it by

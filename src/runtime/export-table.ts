@@ -12,7 +12,7 @@
  */
 import { RuntimeError } from "../errors.js";
 import { describeValue } from "./arguments.js";
-import { MAX_SLOTS, wakerRef } from "./wake-hub.js";
+import { DUMP_SLOT, MAX_SLOTS, wakerRef } from "./wake-hub.js";
 import type { Waker } from "../future/waker.js";
 
 export class ExportTable {
@@ -35,7 +35,8 @@ export class ExportTable {
     let slot = this.slotOf.get(waker);
     if (slot === undefined) {
       slot = this.free.length > 0 ? this.free.pop()! : this.slots.length;
-      if (slot >= MAX_SLOTS) throw new RuntimeError(`more than ${MAX_SLOTS} wakers exported by executor ${this.owner}`);
+      // The last slot is the dump request's (see DUMP_SLOT).
+      if (slot >= DUMP_SLOT) throw new RuntimeError(`more than ${DUMP_SLOT} wakers exported by executor ${this.owner}`);
       this.slots[slot] = waker;
       this.refs[slot] = 0;
       this.slotOf.set(waker, slot);

@@ -21,6 +21,7 @@ import { SHUTDOWN_TOKEN, TokenTable } from "./token-table.js";
 import { wakeHubBuffer } from "./wake-hub.js";
 import { startTrace, tracePath } from "./trace-session.js";
 import { tracing } from "./trace-recorder.js";
+import { dumpOnSignal, setDumpReactorMetrics } from "./dump-signal.js";
 
 /** Options of {@link init}. */
 export interface InitOptions extends ExecutorOptions {
@@ -36,6 +37,12 @@ export interface InitOptions extends ExecutorOptions {
    * README's "Seeing it run".
    */
   trace?: string;
+  /**
+   * A signal (`"SIGUSR2"`, say) that prints the task dump of every executor in the process to
+   * stderr, see {@link dumpOnSignal}: under `run`, where the main thread's event loop turns.
+   * Default: none. `SIGINT` and `SIGTERM` are refused (Ctrl-C must keep stopping the program).
+   */
+  dumpSignal?: NodeJS.Signals;
 }
 
 interface ReactorState {
@@ -55,7 +62,7 @@ const REACTOR_START_TIMEOUT_MS = 10_000;
  *
  * @example
  * ```ts
- * const executor = init();
+ * const executor = init(); // init({ dumpSignal: "SIGUSR2" }): `kill -USR2 <pid>` prints every task (under run)
  * executor.blockOn(coroutine(function* () {
  *   console.log(yield* wait(Http.get("/1000/HelloWorld")));
  * }));
@@ -88,7 +95,8 @@ export function init(options: InitOptions = {}): Executor {
     throw new RuntimeError(`the reactor is already running in "${state.mode}" mode; it cannot switch to "${mode}"`);
   }
   if (options.verbose !== undefined) verboseThreads = options.verbose;
-  const { reactor: _, trace: _trace, ...executorOptions } = options;
+  if (options.dumpSignal !== undefined) dumpOnSignal(options.dumpSignal);
+  const { reactor: _, trace: _trace, dumpSignal: _signal, ...executorOptions } = options;
   return new Executor(executorOptions);
 }
 
@@ -125,6 +133,7 @@ function start(mode: "thread" | "inline"): ReactorState {
   const efd = eventfd();
   epollAdd(epfd, efd, EPOLLIN, SHUTDOWN_TOKEN, 0);
   const table = TokenTable.create(epfd, efd);
+  setDumpReactorMetrics(() => table.metrics());
   if (mode === "thread") {
     const worker = new Worker(new URL("./reactor-thread.js", import.meta.url), {
       workerData: { hub: wakeHubBuffer(), table: table.buffer },

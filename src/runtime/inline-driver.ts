@@ -49,6 +49,7 @@ export class InlineDriver implements IoDriver {
     if (tracing) traceEpollWait();
     const n = epollWait(this.epfd, events, t);
     if (tracing) traceEpollReturned(n, t);
+    this.table.counters.turn(n);
     for (let i = 0; i < n; i++) {
       const token = events.lo(i);
       // The shutdown eventfd only concerns the reactor thread, which this mode does not have.

@@ -6,6 +6,10 @@
  * @module
  */
 import { writeSync } from "node:fs";
+import { outputLockWord } from "./wake-hub.js";
+
+/** How long a writer waits for the output lock before it writes anyway (a holder that died). */
+const OUTPUT_LOCK_WAIT_MS = 2_000;
 
 /** Writes `text` + newline to `fd` (1 = stdout, 2 = stderr) now. */
 export function writeLine(fd: number, text: string): void {
@@ -26,3 +30,29 @@ export function writeAllSync(fd: number, bytes: Uint8Array): void {
 }
 
 const retryWord = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes `text` + newline to `fd` now, holding the process-wide output lock, so that the dumps of
+ * several threads come out whole, one after the other.
+ */
+export function writeExclusive(fd: number, text: string): void {
+  const { words, at } = outputLockWord();
+  const deadline = performance.now() + OUTPUT_LOCK_WAIT_MS;
+  let held = false;
+  for (;;) {
+    if (Atomics.compareExchange(words, at, 0, 1) === 0) {
+      held = true;
+      break;
+    }
+    if (performance.now() > deadline) break;
+    Atomics.wait(words, at, 1, 10);
+  }
+  try {
+    writeLine(fd, text);
+  } finally {
+    if (held) {
+      Atomics.store(words, at, 0);
+      Atomics.notify(words, at, 1);
+    }
+  }
+}

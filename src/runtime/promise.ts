@@ -44,6 +44,10 @@ class PromiseFuture<T> implements Future<T> {
     return this.value as T;
   }
 
+  describe(): string {
+    return this.state === WAITING ? (this.started ? "promise (pending)" : "promise (not started)") : "promise (settled)";
+  }
+
   drop(): void {
     this.waker = null;
     this.settled();

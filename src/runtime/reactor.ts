@@ -20,6 +20,7 @@
  */
 import { attachRegistrations, Interest, Registration, registrationOf, type Source, type SourceNames } from "./registration.js";
 import type { TokenTable } from "./token-table.js";
+import type { ReactorMetrics } from "./metrics.js";
 import type { Waker } from "../future/waker.js";
 
 export { Interest, type Source } from "./registration.js";
@@ -53,6 +54,22 @@ export class Reactor {
   /** @internal Attaches this thread's registrations to `table`. */
   constructor(readonly table: TokenTable) {
     attachRegistrations(table);
+  }
+
+  /**
+   * The reactor's counters since `init()`: `epoll_wait` calls, events, stale events dropped. Any
+   * thread may read them; they count the reactor thread's loop (or, inline, the executor's waits).
+   *
+   * @example
+   * ```ts
+   * const before = reactor().metrics();
+   * // ... some I/O ...
+   * const after = reactor().metrics();
+   * console.log(after.events - before.events, "events");
+   * ```
+   */
+  metrics(): ReactorMetrics {
+    return this.table.metrics();
   }
 
   /** A fresh id (token) for a source; it is given back by {@link deregister}. */

@@ -244,6 +244,12 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     return false;
   }
 
+  /** For task dumps: woken and queued, being polled, or waiting for a wake. */
+  get dumpState(): "ready" | "pending" | "running" {
+    const s = this.state;
+    return (s & RUNNING) !== 0 ? "running" : (s & QUEUED) !== 0 ? "ready" : "pending";
+  }
+
   /**
    * Polls the future once, for an executor that took the task off its ready queue, with a fresh
    * budget. Returns {@link SKIPPED} (it had finished while queued), {@link WAITING},
@@ -285,6 +291,11 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     this.joiner = null;
     if ((s & (FAILED | CANCELLED)) !== 0) throw this.inner;
     return this.inner as T;
+  }
+
+  /** What awaiting this handle waits on, for task dumps: "JoinHandle #7 (worker)". */
+  describe(): string {
+    return `JoinHandle #${this.id} (${this.name})${(this.state & DONE) !== 0 ? ", finished" : ""}`;
   }
 
   /** Dropping the handle detaches: the task runs on, nobody is told when it ends. */

@@ -145,6 +145,10 @@ class JoinThread<T> implements Future<T> {
     return t.value();
   }
 
+  describe(): string {
+    return `thread ${this.thread.name} join`;
+  }
+
   drop(): void {
     this.release();
   }

@@ -8,6 +8,7 @@
  * | `STOPPED`              | the reactor thread, in a `finally`          | 1 once its loop has exited   |
  * | `STARTED`              | the reactor thread, before its loop         | 1 once it waits on epoll     |
  * | `EPFD`, `EVENTFD`      | `init()`, once                              | the epoll and shutdown fds   |
+ * | `METRICS` .. +7        | the thread that waits on epoll              | its counters (`metrics.ts`)  |
  * | `GEN[t]`               | the thread that releases `t`                | generation of token `t`      |
  * | `READER[t]`, `WRITER[t]` | the owner's `Registration` (stores, releases) | waker ref + 1, 0 = none    |
  * | `READY[t]`             | the reactor (sets), the owner (resets, clears) | readiness, tick, generation |
@@ -42,6 +43,7 @@
  */
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, type EpollEvents } from "../sys/index.js";
 import { wakeRef } from "./wake-hub.js";
+import { ReactorCounters, readReactorCounters, type ReactorMetrics } from "./metrics.js";
 
 /** Sources that can be registered at once, all threads together. */
 export const MAX_TOKENS = 1 << 20;
@@ -54,6 +56,8 @@ export const STOPPED = 1;
 export const EPFD = 2;
 export const EVENTFD = 3;
 export const STARTED = 4;
+/** The reactor's counters: `REACTOR_METRICS_WORDS` (7) words, up to `TABLE`. */
+export const METRICS = 5;
 /** Where the per-token words start: token `t`'s are `TABLE + STRIDE * t + GEN | READER | WRITER | READY`. */
 export const TABLE = 16;
 /** Words per token. */
@@ -91,10 +95,18 @@ function readinessOf(mask: number): number {
 /** A view of the reactor's shared memory; one per thread, all over the same buffer. */
 export class TokenTable {
   readonly words: Int32Array;
+  /** The counters of the epoll loop, written by the one thread that runs it (see `metrics.ts`). */
+  readonly counters: ReactorCounters;
   private readonly free: number[] = [];
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.words = new Int32Array(buffer);
+    this.counters = new ReactorCounters(this.words, METRICS);
+  }
+
+  /** The reactor's counters, as last published by its epoll loop; any thread. */
+  metrics(): ReactorMetrics {
+    return readReactorCounters(this.words, METRICS);
   }
 
   /** Allocates the memory for a new reactor (zeroed; token 0 reserved). */
@@ -190,7 +202,10 @@ export class TokenTable {
    */
   record(mask: number, token: number, generation: number): boolean {
     const at = TABLE + STRIDE * token;
-    if (Atomics.load(this.words, at + GEN) !== (generation | 0)) return false;
+    if (Atomics.load(this.words, at + GEN) !== (generation | 0)) {
+      this.counters.stale();
+      return false;
+    }
     // Record the readiness, for this generation only (the CAS fails if the token moved on).
     const bits = readinessOf(mask);
     const tag = generation & 0xffff;
@@ -222,6 +237,7 @@ export class TokenTable {
    * the shutdown eventfd was among them. The reactor thread's loop.
    */
   dispatchEvents(events: EpollEvents, n: number): boolean {
+    this.counters.turn(n);
     let shutdown = false;
     for (let i = 0; i < n; i++) {
       const token = events.lo(i);

@@ -12,6 +12,7 @@
  * | --------------- | ---------------------------------- | ----------------------------------------- |
  * | `CLAIM`         | the thread creating an executor    | 0 free, else the owner's `threadId + 1`   |
  * | `PARK`          | owner (EMPTY/PARKED), wakers (NOTIFIED) | the three-state park word            |
+ * | `OUTPUT_LOCK`   | any thread (region 0's word only)  | held while a dump is written to stderr    |
  * | inbox bitmap    | wakers set bits, owner clears them | one "notified" bit per slot, 4 levels     |
  *
  * The inbox is a hierarchical bitmap rather than a queue: a slot's bit *is* its "notified" flag, so
@@ -47,8 +48,13 @@ import { takeFlow, traceWake, tracing } from "./trace-recorder.js";
 export const MAX_EXECUTORS = 128;
 /** Bits of a waker ref that name the slot; the rest name the executor index. */
 export const SLOT_BITS = 20;
-/** Exported wakers one executor can hold at once. */
+/** Slots per executor; the last one is {@link DUMP_SLOT}. */
 export const MAX_SLOTS = 1 << SLOT_BITS;
+/**
+ * A slot never given to a waker: waking it asks the executor to print its task dump (the signal
+ * dump asks the executors of other threads this way, since only numbers cross threads).
+ */
+export const DUMP_SLOT = MAX_SLOTS - 1;
 
 /** Park word states. */
 export const EMPTY = 0;
@@ -58,6 +64,8 @@ export const NOTIFIED = 2;
 // Word offsets inside one executor's region.
 const CLAIM = 0;
 const PARK = 1;
+/** Process-wide, in region 0 only (its other header words are unused). */
+const OUTPUT_LOCK = 2;
 const LEVEL_WORDS = [MAX_SLOTS >>> 5, MAX_SLOTS >>> 10, MAX_SLOTS >>> 15, 1]; // 32768, 1024, 32, 1
 const LEVELS = LEVEL_WORDS.length;
 const LEVEL_OFFSET: number[] = [];
@@ -218,6 +226,23 @@ function drainWord(w: Int32Array, base: number, level: number, word: number, bit
       const below = Atomics.exchange(w, base + LEVEL_OFFSET[level - 1]! + child, 0);
       if (below !== 0) drainWord(w, base, level - 1, child, below, each);
     }
+  }
+}
+
+/** The process-wide word that serialises dumps written to stderr by several threads. */
+export function outputLockWord(): { words: Int32Array; at: number } {
+  return { words: words(), at: OUTPUT_LOCK };
+}
+
+/**
+ * Calls `each(index, threadId)` for every claimed executor index, with the Node `threadId` of the
+ * thread that owns it.
+ */
+export function forEachExecutorIndex(each: (index: number, threadId: number) => void): void {
+  const w = words();
+  for (let i = 0; i < MAX_EXECUTORS; i++) {
+    const owner = Atomics.load(w, i * REGION_WORDS + CLAIM);
+    if (owner !== 0) each(i, owner - 1);
   }
 }
 

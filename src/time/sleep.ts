@@ -56,9 +56,24 @@ class Sleep extends TimerEntry implements Future<void> {
     return PENDING;
   }
 
+  /** "sleep until +340 ms" (on its executor's clock), "sleep 100 ms (not started)", "sleep (done)". */
+  describe(): string {
+    const deadline = this.deadline;
+    if (deadline === -Infinity) return "sleep (done)";
+    if (this.waker === NOBODY) return `sleep ${deadline} ms (not started)`;
+    const b = this.bucket;
+    if (b === null) return "sleep (due)";
+    return `sleep until +${formatMs(deadline - b.heap.clock.now())} ms`;
+  }
+
   drop(): void {
     this.cancel();
   }
+}
+
+/** Milliseconds for a description: whole ones, or one decimal below 10. */
+function formatMs(ms: number): string {
+  return ms < 10 ? String(Math.max(0, Math.round(ms * 10) / 10)) : String(Math.round(ms));
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { TimeoutError } from "../errors.js";
 import { checkFuture } from "../runtime/arguments.js";
-import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { PENDING, describeFuture, dropFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import type { Waker } from "../future/waker.js";
 import { checkDuration, sleep } from "./sleep.js";
 
@@ -39,6 +39,11 @@ class Timeout<T> implements Future<T> {
     this.done = true;
     dropFuture(this.inner);
     throw new TimeoutError(`timed out after ${this.ms} ms`);
+  }
+
+  /** What the inner future waits on, and the deadline: "TcpStream.read fd 12 (timeout: sleep until +340 ms)". */
+  describe(): string {
+    return `${describeFuture(this.inner)} (timeout: ${describeFuture(this.timer)})`;
   }
 
   drop(): void {

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { PENDING, describeFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import type { Waker } from "../future/waker.js";
 import { TcpStream } from "../net/tcp-stream.js";
 import { splitHostPort, type AddressInput } from "../sys/index.js";
@@ -70,6 +70,13 @@ export class TlsConnectFuture<S extends HandshakingStream> implements Future<S> 
       this.release();
       throw e;
     }
+  }
+
+  describe(): string {
+    if (this.connecting !== null) return `TlsStream.connect: ${describeFuture(this.connecting)}`;
+    return this.stream !== null && this.setup !== null
+      ? `TlsStream.connect: handshake with ${this.setup.servername || "the peer"}`
+      : "TlsStream.connect";
   }
 
   drop(): void {

@@ -457,6 +457,10 @@ class ReadFuture implements Future<number> {
     if (n !== PENDING) this.done = true;
     return n;
   }
+
+  describe(): string {
+    return `TlsStream.read ${this.stream.servername}`;
+  }
 }
 
 class WriteFuture implements Future<number> {
@@ -481,6 +485,10 @@ class WriteFuture implements Future<number> {
     this.done = true;
     return this.written;
   }
+
+  describe(): string {
+    return `TlsStream.${this.all ? "writeAll" : "write"} ${this.stream.servername} (${this.written} of ${this.buf.length} bytes written)`;
+  }
 }
 
 class FlushFuture implements Future<void> {
@@ -495,5 +503,9 @@ class FlushFuture implements Future<void> {
     const r = this.shutdown ? this.stream.pollShutdown(waker) : this.stream.pollFlush(waker);
     if (r !== PENDING) this.done = true;
     return r;
+  }
+
+  describe(): string {
+    return `TlsStream.${this.shutdown ? "shutdown" : "flush"} ${this.stream.servername}`;
   }
 }

@@ -51,6 +51,12 @@ export class ConnectByName implements Future<Registration> {
     this.lookup = resolveHost(host);
   }
 
+  /** What it waits on, for task dumps: the lookup, or the race with how many attempts started. */
+  describe(): string {
+    const at = `${this.host}:${this.port}`;
+    return this.race === null ? `${at} (looking up)` : `${at} (${this.attempts.length} attempt${this.attempts.length === 1 ? "" : "s"})`;
+  }
+
   poll(waker: Waker): Poll<Registration> {
     if (this.done) pollAfterReady("TcpStream.connect()");
     try {

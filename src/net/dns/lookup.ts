@@ -100,6 +100,10 @@ class HostLookup implements Future<IpAddress[]> {
     return r;
   }
 
+  describe(): string {
+    return `lookup ${this.host}${this.pool !== null ? " (resolver thread)" : ""}`;
+  }
+
   drop(): void {
     if (this.pool !== null) dropFuture(this.pool);
   }
