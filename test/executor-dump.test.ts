@@ -136,7 +136,7 @@ function waitingTasks(clientFd: number, serverFd: number): [string, "ready" | "p
   ];
 }
 
-test("dump(): id, name, state and what each task waits on; no per-task statistics without diagnostics", () => {
+test("dump(): id, name, state, what each task waits on, polls and cycles; no spawn sites without diagnostics", () => {
   // A virtual clock: with I/O sources registered it stands still, so the sleeps read exactly.
   const ex = init({ clock: new VirtualClock() });
   const { dump, clientFd, serverFd } = dumpEveryState(ex);
@@ -159,13 +159,18 @@ test("dump(): id, name, state and what each task waits on; no per-task statistic
   const fresh = byName(dump, "fresh");
   assert.equal(fresh.state, "ready");
   assert.equal(fresh.waitingOn, "Ready");
-  for (const t of dump.tasks) {
-    assert.deepEqual([t.polls, t.cyclesSincePoll, t.spawnedAt], [undefined, undefined, undefined], `${t.name}: diagnostics are off`);
+  assert.ok(main.polls >= 3, `connect, accept and the yield took polls: ${main.polls}`);
+  assert.equal(main.cyclesSincePoll, 0);
+  for (const [name] of waitingTasks(clientFd, serverFd)) {
+    const t = byName(dump, name);
+    assert.deepEqual([t.polls, t.cyclesSincePoll], [1, 1], `${name}: polled once, in the cycle before main's\n${text}`);
   }
+  assert.deepEqual([fresh.polls, fresh.cyclesSincePoll], [0, 0], "spawned in this cycle");
+  for (const t of dump.tasks) assert.equal(t.spawnedAt, undefined, `${t.name}: diagnostics are off`);
   assert.match(text, /^executor "main" \(thread 0\), cycle \d+: 7 tasks$/m);
-  assert.match(text, /^ {2}#1 main: running$/m);
-  assert.match(text, /^ {2}#2 sleeper: pending: sleep until \+60000 ms$/m);
-  assert.match(text, /^ {2}#7 fresh: ready: Ready$/m);
+  assert.match(text, /^ {2}#1 main: running, \d+ polls, last 0 cycles ago$/m);
+  assert.match(text, /^ {2}#2 sleeper: pending, 1 poll, last 1 cycle ago: sleep until \+60000 ms$/m);
+  assert.match(text, /^ {2}#7 fresh: ready, 0 polls, spawned 0 cycles ago: Ready$/m);
 });
 
 test("dump() with diagnostics: polls, cycles since the last poll, spawn sites, for a task in each state", () => {
@@ -292,7 +297,7 @@ test("DeadlockError carries the dump and shows it in its message", () => {
     ],
   );
   assert.ok(error.message.includes(formatDump(dump)), error.message);
-  assert.match(error.message, /#2 waiter: pending: the answer from nowhere/);
+  assert.match(error.message, /#2 waiter: pending, 1 poll, last \d+ cycles? ago: the answer from nowhere/);
 });
 
 test("describe(): combinators delegate to what they await; a class name when a future has no describe()", () => {

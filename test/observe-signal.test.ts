@@ -58,7 +58,7 @@ test("SIGUSR2 under run prints every executor's tasks, a spawnThread thread's in
   try {
     await until(child.stdout, () => stdout, /main ready[\s\S]*worker ready|worker ready[\s\S]*main ready/, 30_000);
     const worker =
-      /executor "worker-exec" \(thread \d+\), cycle \d+: 2 tasks\n {2}#1 main: pending: JoinHandle #2 \(worker-sleeper\)\n {2}#2 worker-sleeper: pending: sleep until \+\d+ ms\n {2}metrics: [^\n]+\n/;
+      /executor "worker-exec" \(thread \d+\), cycle \d+: 2 tasks\n {2}#1 main: pending, \d+ polls?, last \d+ cycles? ago: JoinHandle #2 \(worker-sleeper\)\n {2}#2 worker-sleeper: pending, \d+ polls?, last \d+ cycles? ago: sleep until \+\d+ ms\n {2}metrics: [^\n]+\n/;
     for (let round = 1; round <= 2; round++) {
       const from = stderr.length;
       child.kill("SIGUSR2");
@@ -70,7 +70,7 @@ test("SIGUSR2 under run prints every executor's tasks, a spawnThread thread's in
       );
       assert.match(
         dump,
-        /executor "main" \(thread 0\), cycle \d+: 2 tasks\n {2}#1 main: pending: thread worker-exec join\n {2}#2 main-sleeper: pending: sleep until \+\d+ ms\n {2}metrics: \d+ polls, \d+ cycles, \d+ parks, [^\n]+ 2 alive, [^\n]+\n/,
+        /executor "main" \(thread 0\), cycle \d+: 2 tasks\n {2}#1 main: pending, \d+ polls?, last \d+ cycles? ago: thread worker-exec join\n {2}#2 main-sleeper: pending, \d+ polls?, last \d+ cycles? ago: sleep until \+\d+ ms\n {2}metrics: \d+ polls, \d+ cycles, \d+ parks, [^\n]+ 2 alive, [^\n]+\n/,
       );
       // The main thread's own executors first, then each other thread's, each dump whole.
       const parts = blocks(dump);
