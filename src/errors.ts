@@ -53,6 +53,9 @@ export class IoError extends Error {
    * `"accept"`, ...). Closing wakes the tasks that wait, so none of them is left asleep.
    *
    * @example
+   * <!-- ts-check
+   * declare const listener: TcpListener;
+   * -->
    * ```ts
    * try { yield* wait(listener.accept()); }
    * catch (e) { if (e instanceof IoError && e.code === "ECANCELED") return; } // the listener was closed

@@ -23,6 +23,13 @@ import type { Waker } from "../future/waker.js";
  * A bidirectional byte stream driven by polls.
  *
  * @example
+ * <!-- ts-check
+ * declare const stream: ByteStream;
+ * declare const buf: Uint8Array;
+ * export function poll(waker: Waker): Poll<void> {
+ * ...
+ * }
+ * -->
  * ```ts
  * // Inside a future's poll: echo what arrives (a real echo keeps what it could not write yet).
  * const n = stream.pollRead(waker, buf, 0, buf.length);

@@ -89,6 +89,13 @@ export class TcpListener implements Source {
    * then tried at once, else it waits for the first event. Throws `IoError` (`EMFILE`, ...).
    *
    * @example
+   * <!-- ts-check
+   * declare const listener: TcpListener;
+   * declare function serve(stream: TcpStream): Future<void>;
+   * export function poll(waker: Waker): Poll<void> {
+   * ...
+   * }
+   * -->
    * ```ts
    * // An accept loop inside a future's poll:
    * for (let s = listener.pollAccept(waker); s !== PENDING; s = listener.pollAccept(waker)) spawn(serve(s));

@@ -34,7 +34,7 @@ const SOURCE: SourceNames = Object.freeze({ source: "source", read: "read", writ
  * <!-- ts-check
  * export class Leaf {
  *   id = -1;
- *   constructor(private stream: TcpStream, private tryRead: () => number) {}
+ *   constructor(private source: Source, private tryRead: () => number) {}
  *   poll(waker: Waker): number {
  *     const tryRead = this.tryRead;
  * ...

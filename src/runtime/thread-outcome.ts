@@ -166,6 +166,9 @@ export type ThreadErrorCode = "ERR_THREAD_EXITED" | "ERR_THREAD_UNCAUGHT" | "ERR
  * stopped by Node (`"ERR_THREAD_CRASHED"`). `join()` throws it; `exitCode` is the thread's exit code.
  *
  * @example
+ * <!-- ts-check
+ * declare const handle: ThreadHandle<void>;
+ * -->
  * ```ts
  * try { yield* wait(handle.join()); }
  * catch (e) { if (e instanceof ThreadError && e.code === "ERR_THREAD_EXITED") console.log(e.exitCode); }

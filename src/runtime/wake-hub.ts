@@ -171,9 +171,12 @@ const REF_LIMIT = MAX_EXECUTORS * MAX_SLOTS;
  * waking some other slot.
  *
  * @example
+ * <!-- ts-check
+ * declare const shared: Int32Array;
+ * -->
  * ```ts
  * // in a worker thread, with a ref the owning thread got from exportWaker(waker):
- * wakeRef(shared[0]);
+ * wakeRef(Atomics.load(shared, 0));
  * ```
  */
 export function wakeRef(ref: number): void {

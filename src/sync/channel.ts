@@ -78,6 +78,10 @@ export interface Sender<T> extends Disposable {
  * (`for await (const v of rx)`), which ends when the channel does.
  *
  * @example
+ * <!-- ts-check
+ * declare const rx: Receiver<string>;
+ * declare function handle(job: string): void;
+ * -->
  * ```ts
  * let job;
  * while ((job = yield* wait(rx.recv())) !== undefined) handle(job);

@@ -25,6 +25,9 @@ import { ItemQueue, Take } from "./item-queue.js";
  * A handle to stop a task whose outcome belongs to someone else (a `JoinSet`): tokio's `AbortHandle`.
  *
  * @example
+ * <!-- ts-check
+ * declare const set: JoinSet<void>;
+ * -->
  * ```ts
  * const h = set.spawn(sleep(10_000));
  * h.abort(); // set.joinNext() will throw CancelledError for it
@@ -139,6 +142,9 @@ export class JoinSet<T> implements Disposable {
    * Spawns `future` as a task of the executor polling now, owned by this set.
    *
    * @example
+   * <!-- ts-check
+   * declare const set: JoinSet<string>;
+   * -->
    * ```ts
    * const h = set.spawn(Http.get("/100/a"), { name: "get a" });
    * ```
@@ -156,6 +162,11 @@ export class JoinSet<T> implements Disposable {
    * The output of the next task to finish; throws its error. `undefined` when the set is empty.
    *
    * @example
+   * <!-- ts-check
+   * declare const set: JoinSet<string>;
+   * declare const done: (string | undefined)[];
+   * declare const failed: unknown[];
+   * -->
    * ```ts
    * try { done.push(yield* wait(set.joinNext())); } catch (e) { failed.push(e); }
    * ```
@@ -168,6 +179,9 @@ export class JoinSet<T> implements Disposable {
    * Aborts every task still running; `joinNext` gives `CancelledError` for each.
    *
    * @example
+   * <!-- ts-check
+   * declare const set: JoinSet<string>;
+   * -->
    * ```ts
    * const first = yield* wait(set.joinNext()); // the fastest answer is enough
    * set.abortAll();

@@ -180,6 +180,13 @@ class MapConcurrent<T, R> implements Future<R[]> {
  * and is thrown. See the module doc for the contract.
  *
  * @example
+ * <!-- ts-check
+ * declare const urls: string[];
+ * declare const xs: string[];
+ * declare const ys: number[];
+ * declare function fetchX(x: string): Future<string>;
+ * declare function fetchY(y: number): Future<number>;
+ * -->
  * ```ts
  * const bodies = yield* wait(mapConcurrent(urls, 8, (url) => Http.get(url))); // 8 at a time
  *

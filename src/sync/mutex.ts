@@ -35,6 +35,9 @@ class Lock<T> extends Acquire<MutexGuard<T>> {
  * after that, the guard's `value` throws.
  *
  * @example
+ * <!-- ts-check
+ * declare const counter: Mutex<number>;
+ * -->
  * ```ts
  * using guard = yield* wait(counter.lock());
  * guard.value += 1;
@@ -112,6 +115,10 @@ export class Mutex<T> {
    * Waits for the lock; completes with its guard.
    *
    * @example
+   * <!-- ts-check
+   * declare const m: Mutex<string[]>;
+   * declare const item: string;
+   * -->
    * ```ts
    * const g = yield* wait(m.lock());
    * try { g.value.push(item); } finally { g.unlock(); }
@@ -125,6 +132,9 @@ export class Mutex<T> {
    * The guard if the lock is free and nobody waits for it; else null.
    *
    * @example
+   * <!-- ts-check
+   * declare const m: Mutex<number>;
+   * -->
    * ```ts
    * const g = m.tryLock();
    * if (g !== null) { g.value = 0; g.unlock(); }

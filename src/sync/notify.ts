@@ -101,6 +101,10 @@ export class Notify {
    * the condition you wait for, then wait on it: a `notifyAll` in between is not missed.
    *
    * @example
+   * <!-- ts-check
+   * declare let done: boolean;
+   * declare const changed: Notify;
+   * -->
    * ```ts
    * while (!done) yield* wait(changed.notified());
    * ```
@@ -113,6 +117,11 @@ export class Notify {
    * Wakes the longest-waiting `notified()` future, or stores a permit for the next one.
    *
    * @example
+   * <!-- ts-check
+   * declare const queue: string[];
+   * declare const job: string;
+   * declare const jobAdded: Notify;
+   * -->
    * ```ts
    * queue.push(job);
    * jobAdded.notifyOne();
@@ -135,6 +144,11 @@ export class Notify {
    * `notify_waiters`.)
    *
    * @example
+   * <!-- ts-check
+   * declare let config: string;
+   * declare const next: string;
+   * declare const configChanged: Notify;
+   * -->
    * ```ts
    * config = next;
    * configChanged.notifyAll();

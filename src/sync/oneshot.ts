@@ -70,6 +70,9 @@ export class OneshotReceiver<T> implements Future<T>, Disposable {
    * The value if it has been sent (the receiver is then finished); else undefined.
    *
    * @example
+   * <!-- ts-check
+   * declare const rx: OneshotReceiver<number>;
+   * -->
    * ```ts
    * const v = rx.tryRecv(); // undefined while nothing was sent
    * ```
@@ -155,6 +158,10 @@ export class OneshotSender<T> implements Disposable {
    * Completes once the receiver is closed or finished: the value is no longer wanted.
    *
    * @example
+   * <!-- ts-check
+   * declare const work: Future<string>;
+   * declare const tx: OneshotSender<string>;
+   * -->
    * ```ts
    * const { index } = yield* wait(select([work, tx.closed()])); // stop if the asker gave up
    * ```
@@ -174,6 +181,9 @@ export class OneshotSender<T> implements Disposable {
  * module doc for the contract.
  *
  * @example
+ * <!-- ts-check
+ * declare function compute(): Future<number>;
+ * -->
  * ```ts
  * const [tx, rx] = oneshot<number>();
  * spawn(coroutine(function* () {

@@ -218,6 +218,9 @@ class ScopeFuture<T> implements Future<T> {
  * have ended. The first failure aborts the rest and is thrown. See the module doc for the contract.
  *
  * @example
+ * <!-- ts-check
+ * declare const urls: string[];
+ * -->
  * ```ts
  * const pages = yield* wait(scope(function* (s) {
  *   const handles = urls.map((u) => s.spawn(Http.get(u)));

@@ -185,6 +185,9 @@ function checkCount(what: string, n: number, min: number): void {
  * once (8 requests in flight, say). See the module doc for the full contract.
  *
  * @example
+ * <!-- ts-check
+ * declare const urls: string[];
+ * -->
  * ```ts
  * const sem = new Semaphore(8);
  * for (const url of urls) spawn(coroutine(function* () {
@@ -227,6 +230,10 @@ export class Semaphore {
    * `ClosedError` if the semaphore is (or gets) closed.
    *
    * @example
+   * <!-- ts-check
+   * declare const sem: Semaphore;
+   * declare function work(): Future<void>;
+   * -->
    * ```ts
    * const permit = yield* wait(sem.acquire());
    * try { yield* wait(work()); } finally { permit.release(); }
@@ -241,6 +248,9 @@ export class Semaphore {
    * holds back acquires that came after it, even ones that would fit.
    *
    * @example
+   * <!-- ts-check
+   * declare const sem: Semaphore;
+   * -->
    * ```ts
    * using _all = yield* wait(sem.acquireMany(8)); // waits until the other 7 holders are done
    * ```
@@ -255,6 +265,9 @@ export class Semaphore {
    * `ClosedError` once closed.
    *
    * @example
+   * <!-- ts-check
+   * declare const sem: Semaphore;
+   * -->
    * ```ts
    * const p = sem.tryAcquire();
    * if (p === null) console.log("busy, try later");
@@ -290,6 +303,9 @@ export class Semaphore {
    * valid; releasing them is harmless.
    *
    * @example
+   * <!-- ts-check
+   * declare const sem: Semaphore;
+   * -->
    * ```ts
    * sem.close(); // shutting down: everyone waiting gets ClosedError
    * ```

@@ -86,6 +86,10 @@ class Changed<T> extends Waiter implements Future<void> {
  * the sender closes.
  *
  * @example
+ * <!-- ts-check
+ * declare const config: WatchReceiver<string>;
+ * declare function apply(config: string): void;
+ * -->
  * ```ts
  * for (;;) {
  *   yield* wait(config.changed()); // throws ClosedError once the sender is gone

@@ -103,6 +103,9 @@ class Tick implements Future<number> {
  * A schedule of ticks every `period` ms. Wait for each with `tick()`, one at a time.
  *
  * @example
+ * <!-- ts-check
+ * declare function report(): void;
+ * -->
  * ```ts
  * const every = interval(1000);
  * for (let i = 0; i < 5; i++) {
@@ -129,6 +132,9 @@ export class Interval {
    * it with `performance.now()` to see how late it came).
    *
    * @example
+   * <!-- ts-check
+   * declare const every: Interval;
+   * -->
    * ```ts
    * const due = yield* wait(every.tick());
    * const lateMs = performance.now() - due;
@@ -142,6 +148,9 @@ export class Interval {
    * Restarts the schedule: the next tick is due one period from now.
    *
    * @example
+   * <!-- ts-check
+   * declare const every: Interval;
+   * -->
    * ```ts
    * every.reset(); // activity seen: push the next heartbeat back
    * ```
@@ -161,6 +170,9 @@ export class Interval {
  * Missed ticks are skipped unless `missedTickBehavior` says otherwise (see the module doc).
  *
  * @example
+ * <!-- ts-check
+ * declare function send(message: string): Future<void>;
+ * -->
  * ```ts
  * const heartbeat = interval(5_000, { missedTickBehavior: "delay" });
  * for (;;) {

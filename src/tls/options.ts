@@ -10,6 +10,9 @@
  * SNI carries the host name, TLS 1.2 is the oldest version offered, and ALPN offers `http/1.1`.
  *
  * @example
+ * <!-- ts-check
+ * import { readFileSync } from "node:fs";
+ * -->
  * ```ts
  * const options: TlsConnectOptions = { ca: readFileSync("test-ca.pem", "utf8"), servername: "api.test" };
  * const tls = yield* wait(TlsStream.connect("127.0.0.1:8443", options));

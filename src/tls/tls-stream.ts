@@ -66,6 +66,9 @@ function checkRange(buf: Uint8Array, off: number, len: number): void {
  * A TLS client connection.
  *
  * @example
+ * <!-- ts-check
+ * import { readFileSync } from "node:fs";
+ * -->
  * ```ts
  * const tls = yield* wait(TlsStream.connect("localhost:8443", { ca: readFileSync("ca.pem", "utf8") }));
  * yield* wait(tls.writeAll(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")));
