@@ -160,6 +160,9 @@ export interface ExecutorDump {
  * `"EDEADLK"`. The message lists the tasks and what each waits on; `dump` has the same as data.
  *
  * @example
+ * <!-- ts-check
+ * declare const neverWoken: Future<void>;
+ * -->
  * ```ts
  * try { new Executor().blockOn(coroutine(function* () { yield* wait(neverWoken); })); }
  * catch (e) { if (e instanceof DeadlockError) console.error(e.dump?.tasks.map((t) => t.waitingOn)); }

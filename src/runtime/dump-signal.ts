@@ -52,6 +52,9 @@ export function setDumpReactorMetrics(read: () => ReactorMetrics): void {
  * whichever way they wait. `init({ dumpSignal })` calls this.
  *
  * @example
+ * <!-- ts-check
+ * declare function server(): Future<void>;
+ * -->
  * ```ts
  * const stop = dumpOnSignal("SIGUSR2");
  * await init().run(server());     // kill -USR2 <pid> prints every executor's tasks

@@ -94,6 +94,9 @@ function spawnFrames(stack: string): string {
  * ```
  *
  * @example
+ * <!-- ts-check
+ * declare const executor: Executor;
+ * -->
  * ```ts
  * console.error(formatDump(executor.dump()));
  * ```
