@@ -34,6 +34,9 @@ const HELP = `usage: node dist/bench/run.js [W1 W2 W2d W3 W4 W5 W6 W7 W8 W9 ...]
                      (a project dir or node_modules/effect itself)
   --wrk-seconds S    wrk duration for W7 (default 10, 5 with --quick)
   --no-pin           do not pin processes to cores with taskset
+  --baseline DIR     another build of this repository (a checkout with dist/ built):
+                     each of our contenders also runs from it, as old:<name>, in the
+                     same interleaved rounds (W2, W3, W7 before/after a change)
   --help             this text
 `;
 
@@ -61,6 +64,16 @@ interface WorkloadResult {
   table: string;
 }
 
+/** Checks that `dir` holds a built copy of this repository; returns it as an absolute path ending in `/`. */
+function baselineRoot(dir: string): string {
+  const root = path.resolve(dir) + "/";
+  for (const f of ["dist/bench/http-fanout.js", "dist/src/bin/delayserver.js"]) {
+    if (!existsSync(root + f))
+      throw new Error(`--baseline ${dir}: ${f} is missing (clone the old commit there and run npm ci, which builds it)`);
+  }
+  return root;
+}
+
 function parseCli(argv: string[]): { ids: string[]; opts: Options; only: Set<string> | null } {
   const ids: string[] = [];
   let rounds: number | null = null;
@@ -70,6 +83,7 @@ function parseCli(argv: string[]): { ids: string[]; opts: Options; only: Set<str
   let only: Set<string> | null = null;
   let effectDir: string | null = null;
   let wrkSeconds: number | null = null;
+  let baseline: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -90,6 +104,7 @@ function parseCli(argv: string[]): { ids: string[]; opts: Options; only: Set<str
     } else if (a === "--only") only = new Set(value().split(","));
     else if (a === "--effect-dir") effectDir = value();
     else if (a === "--wrk-seconds") wrkSeconds = Number(value());
+    else if (a === "--baseline") baseline = baselineRoot(value());
     else if (/^w\d+d?$/i.test(a)) ids.push(a.toUpperCase().replace(/D$/, "d"));
     else throw new Error(`unknown argument ${a}\n\n${HELP}`);
   }
@@ -107,6 +122,7 @@ function parseCli(argv: string[]): { ids: string[]; opts: Options; only: Set<str
       server: server ?? (oursServerBuilt() ? "ours" : "node"),
       wrkSeconds: wrkSeconds ?? (quick ? 5 : 10),
       effectUrl: effect?.url ?? null,
+      baseline,
       effectVersion: effect?.version ?? null,
     },
   };
@@ -173,7 +189,12 @@ async function runWorkload(w: Workload, opts: Options, only: Set<string> | null,
     return res;
   }
   const active: Contender[] = [];
-  for (const c of w.contenders) {
+  const base = opts.baseline;
+  const contenders =
+    base === null
+      ? w.contenders
+      : w.contenders.flatMap((c) => (c.ours && c.fromBuild !== undefined ? [c, c.fromBuild(base, `old:${c.name}`)] : [c]));
+  for (const c of contenders) {
     let why = only !== null && !only.has(c.name) ? "not in --only" : null;
     why ??= c.skip?.(ctx) ?? null;
     res.contenders.push({ name: c.name, ours: c.ours, skipped: why });

@@ -19,6 +19,12 @@ export interface Options {
   wrkSeconds: number;
   /** `file://` URL of effect's entry, or null when not installed. */
   effectUrl: string | null;
+  /**
+   * Another build of this repository (a checkout with `dist/` built, ending in `/`): each of our
+   * contenders runs once more from it, as `old:<name>`, interleaved with the rest, so a change is
+   * measured against the build before it in one run. Null: none.
+   */
+  baseline: string | null;
   effectVersion: string | null;
 }
 
@@ -36,6 +42,8 @@ export interface Contender {
   ours: boolean;
   skip?(ctx: Ctx): string | null;
   run(ctx: Ctx): Promise<Metrics>;
+  /** The same contender run from another build of the repository (`root`), named `name`. */
+  fromBuild?(root: string, name: string): Contender;
 }
 
 export interface Metric {
@@ -68,7 +76,6 @@ export interface Workload {
   skip?(ctx: Ctx): string | null;
 }
 
-const DIST = `${ROOT}dist/bench/`;
 const NODE = process.execPath;
 
 /** Turns a finished contender process into metrics, or throws with what went wrong. */
@@ -89,22 +96,24 @@ function tail(s: string, lines = 25): string {
   return s.trim().split("\n").slice(-lines).join("\n");
 }
 
-/** A contender that is one client process on core 1. */
+/** A contender that is one client process on core 1, running `script` of the build at `root`. */
 function client(
   name: string,
   ours: boolean,
   script: string,
   args: (ctx: Ctx) => string[],
   o: { gc?: boolean; fd?: boolean; timeoutS?: number; skip?: (ctx: Ctx) => string | null } = {},
+  root = ROOT,
 ): Contender {
   const c: Contender = {
     name,
     ours,
     async run(ctx) {
-      const argv = [NODE, ...(o.gc ? ["--expose-gc"] : []), `${DIST}${script}`, ...args(ctx)];
+      const argv = [NODE, ...(o.gc ? ["--expose-gc"] : []), `${root}dist/bench/${script}`, ...args(ctx)];
       const r = await runChild(argv, { core: ctx.opts.pin ? 1 : null, raiseFd: o.fd ?? false }, ctx.env, (o.timeoutS ?? 180) * 1000);
       return metricsOf(name, r);
     },
+    fromBuild: (other, otherName) => client(otherName, false, script, args, o, other),
   };
   if (o.skip) c.skip = o.skip;
   return c;
@@ -131,12 +140,13 @@ const rss: Metric = { key: "maxRssMiB", label: "peak RSS MiB", better: "lower", 
 const overhead = (base: string): Metric => ({ key: "overheadMs", label: `overhead ms (>${base})`, better: "lower", ratio: true });
 
 /** W7: one server contender = start it on core 0, check it, wrk (keep-alive, then close) from core 1. */
-function delayServer(name: string, ours: boolean, kind: ServerKind, extra: string[], skip?: () => string | null): Contender {
+function delayServer(name: string, ours: boolean, kind: ServerKind, extra: string[], skip?: () => string | null, root = ROOT): Contender {
   const c: Contender = {
     name,
     ours,
+    fromBuild: (other, otherName) => delayServer(otherName, false, kind, extra, skip, other),
     async run(ctx) {
-      const server = await startServer(kind, ctx.opts.pin, extra);
+      const server = await startServer(kind, ctx.opts.pin, extra, root);
       try {
         const url = `http://127.0.0.1:${server.port}/0/hi`;
         const placement = { core: ctx.opts.pin ? 1 : null, raiseFd: true };

@@ -86,8 +86,9 @@ export async function checkServer(port: number, msg: string): Promise<void> {
   }
 }
 
-export async function startServer(kind: ServerKind, pin: boolean, extraArgs: readonly string[] = []): Promise<RunningServer> {
-  const script = kind === "ours" ? OURS_SERVER : NODE_SERVER;
+/** Starts a delay server; `root` is the build of this repository whose server is ours (another build's, to compare). */
+export async function startServer(kind: ServerKind, pin: boolean, extraArgs: readonly string[] = [], root = ROOT): Promise<RunningServer> {
+  const script = kind === "ours" ? `${root}dist/src/bin/delayserver.js` : NODE_SERVER;
   if (!existsSync(script)) throw new Error(`${script} does not exist (build with npx tsc -p .)`);
   const port = await freePort();
   const child = spawnPlaced(
