@@ -154,11 +154,14 @@ export class Connection implements Future<void> {
   /** Bytes of sent answers the kernel has not taken yet, from `pendingOff`. */
   private pending: Buffer | null = null;
   private pendingOff = 0;
-  /** When the pending bytes last made progress. */
+  /** When the stream last took some of the pending bytes (the no-progress deadline counts from here). */
   private writeSince = 0;
   private timer: Future<void> | null = null;
   private timerAt = Infinity;
-  /** When the current request head started: the connection's start, then the first byte of each request. */
+  /**
+   * Where the current request's header timeout counts from: the connection's start, then the
+   * first byte of each request, or when the answers ahead of it went out if that is later.
+   */
   private headStart: number;
   /** When the connection last became idle (every answer sent, nothing buffered). */
   private idleSince = 0;
