@@ -86,21 +86,26 @@ test("the message is percent-decoded as UTF-8, slashes kept, the query stripped"
   assert.equal(parseResponses(absolute.text)[0]?.body, "absolute");
 });
 
-test("logs `#{n} - {delay}ms: {message}` per request, numbered in arrival order", async () => {
+test("logs `#{n} - {delay}ms: {message}` per 200, numbered in arrival order, and a line per refusal", async () => {
   const tag = `t${process.pid}`;
   await get(`${server.url}/0/${tag}%20first`);
   await get(`${server.url}/25/${tag}/second`);
-  await get(`${server.url}/nope/${tag}-not-routed`); // not routed: not logged, not counted
+  await get(`${server.url}/nope/${tag}-not-routed`); // refused: its own line, not counted in n
   await get(`${server.url}/0/${tag}%0Anewline`);
   await server.waitForOutput(new RegExp(`^#\\d+ - 0ms: ${tag}\\\\nnewline$`, "m"));
   const lines = server
     .stdout()
     .split("\n")
     .filter((l) => l.includes(tag));
-  assert.equal(lines.length, 3, lines.join("\n"));
+  assert.equal(lines.length, 4, lines.join("\n"));
   const n = Number(/^#(\d+) /.exec(lines[0]!)?.[1]);
   assert.ok(n >= 1);
-  assert.deepEqual(lines, [`#${n} - 0ms: ${tag} first`, `#${n + 1} - 25ms: ${tag}/second`, `#${n + 2} - 0ms: ${tag}\\nnewline`]);
+  assert.deepEqual(lines, [
+    `#${n} - 0ms: ${tag} first`,
+    `#${n + 1} - 25ms: ${tag}/second`,
+    `!400 GET /nope/${tag}-not-routed: the delay must be a whole number of milliseconds from 0 to 3600000, got "nope"`,
+    `#${n + 2} - 0ms: ${tag}\\nnewline`,
+  ]);
 });
 
 test("the startup text shows the usage and the address", () => {
@@ -108,6 +113,7 @@ test("the startup text shows the usage and the address", () => {
   assert.match(out, new RegExp(`^Listening on http://127\\.0\\.0\\.1:${server.port}$`, "m"));
   assert.match(out, new RegExp(`GET http://127\\.0\\.0\\.1:${server.port}/\\{delay_ms\\}/\\{message\\}`));
   assert.match(out, /#\{n\} - \{delay_ms\}ms: \{message\}/);
+  assert.match(out, /!\{status\} \{method\} \{target\}: \{reason\}/);
 });
 
 test("keep-alive: several requests on one connection", async () => {

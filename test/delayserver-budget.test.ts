@@ -42,6 +42,7 @@ test("a connection out of budget reads nothing, wakes its task, and serves the r
     idleTimeoutMs: 5_000,
     headerTimeoutMs: 5_000,
     requestArrived: () => requests++,
+    requestRefused: () => {},
     connectionClosed: () => {},
     reportError: (e) => {
       throw e;
@@ -72,4 +73,49 @@ test("a connection out of budget reads nothing, wakes its task, and serves the r
   ]);
   assert.deepEqual(out.requestsAfter, [0, 1]);
   assert.match(out.answer, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhi$/);
+});
+
+test("a pipeline longer than one poll's budget: the connection wakes itself and goes on, never waits for a timer", () => {
+  const listener = TcpListener.bind("127.0.0.1:0");
+  let requests = 0;
+  const host: ConnectionHost = {
+    idleTimeoutMs: 5_000,
+    headerTimeoutMs: 5_000,
+    requestArrived: () => requests++,
+    requestRefused: () => {},
+    connectionClosed: () => {},
+    reportError: (e) => {
+      throw e;
+    },
+  };
+  const n = 1_100;
+  let text = "";
+  for (let i = 0; i < n; i++) text += `GET /0/p${i} HTTP/1.1\r\nHost: x\r\n${i === n - 1 ? "Connection: close\r\n" : ""}\r\n`;
+  const out = executor.blockOn(
+    coroutine(function* () {
+      const accepting = spawn(listener.accept());
+      const client = yield* wait(TcpStream.connect(`127.0.0.1:${listener.port}`));
+      const stream = yield* wait(accepting);
+      yield* wait(client.writeAll(enc.encode(text)));
+      const t0 = performance.now();
+      // Six units a poll for the first 30 polls, then no limit: either way, no poll may end
+      // without either a wake or every request taken.
+      const budgeted = new Budgeted(new Connection(stream, host, performance.now()), Array<number>(30).fill(6));
+      const serving = spawn(budgeted);
+      let answer = "";
+      const buf = new Uint8Array(64 * 1024);
+      for (let r; (r = yield* wait(client.read(buf))) > 0;) answer += dec.decode(buf.subarray(0, r));
+      yield* wait(serving);
+      client.close();
+      return { log: budgeted.log, answer, ms: performance.now() - t0 };
+    }),
+  );
+  listener.close();
+  assert.equal(requests, n);
+  assert.equal(out.answer.match(/HTTP\/1\.1 200 OK/g)?.length, n);
+  assert.ok(out.answer.endsWith(`p${n - 1}`));
+  assert.ok(out.ms < 2_000, `served in ${out.ms.toFixed(0)} ms (a stall waits for the 5,000 ms header timeout)`);
+  // The budget cut the work into several polls, each of which woke the task to go on.
+  const cut = out.log.filter((p) => !p.ready && p.woken > 0).length;
+  assert.ok(cut >= 5, `${cut} polls cut short by the budget: ${JSON.stringify(out.log.slice(0, 12))}`);
 });

@@ -124,6 +124,32 @@ test("the header timeout applies to the next request on a keep-alive connection 
   assert.ok(r.ms >= 100 + HEADER_TIMEOUT_MS - 10 && r.ms < 1_500, `dropped after ${r.ms.toFixed(0)} ms`);
 });
 
+test("a request whose body stops coming is dropped after the header timeout, not the idle one", async () => {
+  // After a first request, the parser holds no bytes while the body is awaited (they are consumed
+  // as they come), but the request is partly received all the same.
+  const r = await exchange(server.port, [request("/0/first"), 100, request("/0/second", "Content-Length: 10\r\n") + "12345"], {
+    timeoutMs: 5_000,
+  });
+  assert.deepEqual(
+    parseResponses(r.text).map((x) => x.body),
+    ["first"],
+  );
+  assert.equal(r.ended, "end");
+  assert.ok(r.ms >= 100 + HEADER_TIMEOUT_MS - 10 && r.ms < 1_500, `dropped after ${r.ms.toFixed(0)} ms (idle timeout: 2,000)`);
+});
+
+test("a body dripped a byte at a time does not keep moving the deadline", async () => {
+  const drip: (string | number)[] = [request("/0/first"), 100, request("/0/second", "Content-Length: 40\r\n")];
+  for (let i = 0; i < 40; i++) drip.push(100, "x");
+  const r = await exchange(server.port, drip, { timeoutMs: 6_000 });
+  assert.deepEqual(
+    parseResponses(r.text).map((x) => x.body),
+    ["first"],
+  );
+  assert.ok(["end", "reset"].includes(r.ended), `dropped by the server (${r.ended})`);
+  assert.ok(r.ms < 100 + HEADER_TIMEOUT_MS + 1_000, `dropped after ${r.ms.toFixed(0)} ms; the drip lasts 4,100`);
+});
+
 test("a client that disconnects while its delay is pending has its connection closed at once", async () => {
   assert.ok(
     await eventually(() => server.socketCount() === baseline, 2_000),

@@ -1,7 +1,7 @@
 // The delay server (the real CLI, util/delay-server) against requests its parser used to take too
 // leniently or judge wrongly (issue 12): the request-smuggling shape, Host, HTTP/1.0 with
-// Transfer-Encoding, numbers with leading zeros; and what still needs the connection's help (HEAD
-// on the wire, Expect: 100-continue, the log of refused requests), marked todo until it has it.
+// Transfer-Encoding, numbers with leading zeros; and what needs the connection's help: HEAD on the
+// wire, Expect: 100-continue, the log of refused requests.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { exchange, parseResponses, startDelayServer, type DelayServerProcess } from "./util/delay-server.js";
@@ -88,44 +88,40 @@ test("a delay or a Content-Length is judged by its value, not its length", async
   assert.deepEqual(r.bodies.slice(0, 4), ["one", "zero", "two", "body"]);
 });
 
-test("HEAD is answered like GET without a body on the wire", { todo: "connection.ts must pass HEAD to writeResponse" }, async () => {
+test("HEAD is answered like GET without a body on the wire", async () => {
   const r = await exchange(server.port, [
     "HEAD /0/hello HTTP/1.1\r\nHost: x\r\n\r\nGET /0/after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
   ]);
   assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n[^]*Content-Length: 5\r\n[^]*\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nafter$/);
 });
 
-test(
-  "Expect: 100-continue gets 100 Continue before the body, or the final refusal at once",
-  { todo: "connection.ts must send what RequestParser.takeContinue() and route() decide" },
-  async () => {
-    const ok = await exchange(server.port, ["GET /0/x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"], {
-      timeoutMs: 1_000,
-      until: /100 Continue/,
-    });
-    assert.match(ok.text, /^HTTP\/1\.1 100 Continue\r\n\r\n/);
-    const refused = await exchange(server.port, ["PUT /0/x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"], {
-      timeoutMs: 1_000,
-      until: /\r\n\r\n/,
-    });
-    assert.match(refused.text, /^HTTP\/1\.1 405 /);
-  },
-);
+test("Expect: 100-continue gets 100 Continue before the body, or the final refusal at once", async () => {
+  const ok = await exchange(server.port, ["GET /0/x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"], {
+    timeoutMs: 1_000,
+    until: /100 Continue/,
+  });
+  assert.match(ok.text, /^HTTP\/1\.1 100 Continue\r\n\r\n/);
+  const refused = await exchange(server.port, ["PUT /0/x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"], {
+    timeoutMs: 1_000,
+    until: /\r\n\r\n/,
+  });
+  assert.match(refused.text, /^HTTP\/1\.1 405 /);
+});
 
-test(
-  "the log has a line for 400, 404 and 405 answers too",
-  { todo: "connection.ts/delay-server.ts must call RequestLog.refused for refused requests" },
-  async (t) => {
-    const logging = await startDelayServer({ quiet: false });
-    t.after(() => logging.stop("SIGKILL"));
-    await exchange(
-      logging.port,
-      ["GET /x/y HTTP/1.1\r\nHost: x\r\n\r\nGET /5 HTTP/1.1\r\nHost: x\r\n\r\nPUT /0/a HTTP/1.1\r\nHost: x\r\n\r\n"],
-      {
-        timeoutMs: 1_000,
-      },
-    );
-    await logging.waitForOutput(/^!405 PUT \/0\/a: /m, 2_000);
-    assert.match(logging.stdout(), /^!400 GET \/x\/y: [^\n]*\n!404 GET \/5: usage[^\n]*\n!405 PUT \/0\/a: /m);
-  },
-);
+test("the log has a line for 400, 404 and 405 answers too; they do not count in n", async (t) => {
+  const logging = await startDelayServer({ quiet: false });
+  t.after(() => logging.stop("SIGKILL"));
+  await exchange(
+    logging.port,
+    [
+      "GET /0/one HTTP/1.1\r\nHost: x\r\n\r\nGET /x/y HTTP/1.1\r\nHost: x\r\n\r\nGET /5 HTTP/1.1\r\nHost: x\r\n\r\n" +
+        "PUT /0/a HTTP/1.1\r\nHost: x\r\n\r\nHEAD /0/two HTTP/1.1\r\nHost: x\r\n\r\nGET /0/bad HTTP/1.1\r\n\r\n",
+    ],
+    { timeoutMs: 1_000 },
+  );
+  await logging.waitForOutput(/^!400 - -: /m, 2_000);
+  assert.match(
+    logging.stdout(),
+    /^#1 - 0ms: one\n!400 GET \/x\/y: the delay must be [^\n]*\n!404 GET \/5: usage[^\n]*\n!405 PUT \/0\/a: [^\n]*\n#2 - 0ms: two\n!400 - -: missing Host field \(required in HTTP\/1\.1\)\n/m,
+  );
+});

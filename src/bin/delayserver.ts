@@ -102,14 +102,15 @@ USAGE:
   GET ${url}/{delay_ms}/{message}
   answers 200 (text/plain) with the URL-decoded message, slashes included, after delay_ms
   milliseconds (a whole number, 0..${MAX_DELAY_MS}). Keep-alive and pipelining work;
-  "Connection: close" is honoured. Bad requests get 400, a path without a message 404,
-  another method than GET 405, headers over 16 KiB 431.
+  "Connection: close" is honoured. HEAD is answered like GET without the body. Bad
+  requests get 400, a path without a message 404, another method 405, headers over 16 KiB 431.
 
 ${
   quiet
     ? "Requests are not logged (--quiet)."
     : `Each request is logged as it arrives:
-  #{n} - {delay_ms}ms: {message}
+  #{n} - {delay_ms}ms: {message}           (answered 200; n counts these)
+  !{status} {method} {target}: {reason}    (refused)
 
 REQUESTS:
 --------`

@@ -144,6 +144,24 @@ export class TcpListener implements Source {
   }
 
   /**
+   * Caps the kernel's send buffer of every connection accepted from now on at `bytes`
+   * (`SO_SNDBUF`, which Linux copies from the listener; the kernel doubles the number for its
+   * bookkeeping and stops growing the buffer by itself). A server whose answers are small uses
+   * it to bound what a client that does not read can have queued.
+   *
+   * @example
+   * ```ts
+   * TcpListener.bind("127.0.0.1:0").setSendBufferSize(64 * 1024);
+   * ```
+   */
+  setSendBufferSize(bytes: number): void {
+    if (!Number.isInteger(bytes) || bytes <= 0 || bytes > 0x7fffffff) {
+      throw new RangeError(`the send buffer size must be a positive whole number of bytes, got ${String(bytes)}`);
+    }
+    sys.setSendBufferSize(this.fd, bytes);
+  }
+
+  /**
    * Asks the kernel to hand connections over only once their first data has arrived
    * (`TCP_DEFER_ACCEPT`, Linux), or after about `seconds` without. Returns false where the system
    * does not offer it (the listener then works as before).

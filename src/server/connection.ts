@@ -7,16 +7,29 @@
  * - Requests are answered in the order they arrived (HTTP/1.1 pipelining), each at `arrival +
  *   delay` or, if an earlier answer is later than that, right after it. Up to {@link MAX_QUEUED}
  *   requests are held at once; past that (or {@link READ_CAP} buffered bytes) the connection stops
- *   reading until answers go out.
- * - While answers are pending the socket is still read: end of stream or an error means the client
- *   is gone, and the connection closes at once (its timer is dropped, its fd deregistered and
- *   closed) instead of waiting out the delay. A client that half-closes right after sending is
- *   treated the same way once its delay is pending (as nginx does, "client closed request"); answers
- *   already due when the end of stream is seen are still sent.
- * - Deadlines: a request's head must arrive within `headerTimeoutMs` (from the connection's start
- *   for the first request, from the first byte otherwise); an idle keep-alive connection is closed
- *   after `idleTimeoutMs`; a client that reads nothing while an answer waits to be sent is
- *   dropped after `headerTimeoutMs` without progress. Expiry closes without an answer.
+ *   reading until answers go out, and reads again as soon as they have: however many requests
+ *   one write holds, none waits for a timeout.
+ * - `HEAD` is answered like `GET` without the body. A request with `Expect: 100-continue` whose
+ *   body has not arrived gets `100 Continue` (in order, after the answers due before it) if it
+ *   will be served, else its final answer at once, as the last (RFC 9110 §10.1.1). Every request
+ *   is reported to the host as it arrives: `requestArrived` for a 200, `requestRefused` for an
+ *   error status (the log lines).
+ * - End of stream (the client half-closed or left): every request received before it is answered,
+ *   in order, as long as its answer is due; when an answer still has a delay to run, the client
+ *   did not wait for it and the connection closes at once (its timer is dropped, its fd
+ *   deregistered and closed), as nginx does ("client closed request"). While answers are pending
+ *   the socket is still read, so a disconnect is seen at once. An error (`ECONNRESET`) closes
+ *   at once too.
+ * - Deadlines: a request's head, and its body, must arrive within `headerTimeoutMs` (from the
+ *   connection's start for the first request; from the first byte otherwise, or from when the
+ *   answers ahead of it went out); an idle keep-alive connection is closed after
+ *   `idleTimeoutMs`; a client that reads nothing while an answer waits to be sent is dropped
+ *   after `headerTimeoutMs` in which none of the waiting output was taken. Expiry closes
+ *   without an answer.
+ * - Output is bounded: answers are written only once what is pending has gone, so the
+ *   connection holds at most one output buffer's worth ({@link OUT_BYTES}) of unsent bytes, plus
+ *   what the kernel holds, which the server bounds with the listener's send buffer (see
+ *   delay-server.ts): a client that does not read runs into `EAGAIN` early, not after megabytes.
  * - `Connection: close` (or HTTP/1.0 without keep-alive) is honoured: its answer is the last, then
  *   the connection closes. A request the parser refuses (`HttpRequestError`: 400 malformed, 431
  *   headers too large, ...) is answered with that status and `Connection: close`; the close then
@@ -63,7 +76,7 @@ import type { JoinHandle } from "../runtime/task.js";
 import type { Waker } from "../future/waker.js";
 import { sleep } from "../time/sleep.js";
 import { SimpleHead } from "./request-head.js";
-import { responseBound, writeResponse } from "./response.js";
+import { responseBound, writeContinue, writeResponse } from "./response.js";
 import { route } from "./route.js";
 
 /** Requests held (parsed, not yet answered) per connection before it stops reading. */
@@ -75,9 +88,12 @@ export const LINGER_MS = 2_000;
 /** The largest request body accepted (the delay server expects none; the body is read and ignored). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** The shared output buffer's size: the most a connection keeps of answers the stream did not take (one answer may be larger). */
+export const OUT_BYTES = 64 * 1024;
+
 /** Scratch memory shared by every connection on this thread: a poll never overlaps another. */
 const IN = Buffer.allocUnsafe(64 * 1024);
-const OUT = Buffer.allocUnsafe(64 * 1024);
+const OUT = Buffer.allocUnsafe(OUT_BYTES);
 const HEAD = new SimpleHead();
 
 /** What a connection needs from the server that owns it. */
@@ -88,6 +104,12 @@ export interface ConnectionHost {
   readonly headerTimeoutMs: number;
   /** Called once per routed request, as it arrives (the log line and the request count). */
   requestArrived(delayMs: number, message: string): void;
+  /**
+   * Called once per request answered with an error status, as it is queued (the log line):
+   * `method` and `target` as received, `undefined` when the request line could not be read;
+   * `reason` the body sent.
+   */
+  requestRefused(status: number, method: string | undefined, target: string | undefined, reason: string): void;
   /** Called once when the connection has closed. */
   connectionClosed(connection: Connection): void;
   /** A failure that is not the client's (a bug): the connection is closed after this. */
@@ -101,7 +123,14 @@ class Reply {
     readonly status: number,
     readonly body: string,
     readonly keepAlive: boolean,
+    /** The request was `HEAD`: the body is counted, not sent. */
+    readonly head = false,
   ) {}
+}
+
+/** Writes `reply` at `buf[off..]` (`status` 100: the interim `100 Continue`); see `writeResponse`. */
+function writeReply(buf: Buffer, off: number, reply: Reply): number {
+  return reply.status === 100 ? writeContinue(buf, off) : writeResponse(buf, off, reply.status, reply.body, reply.keepAlive, reply.head);
 }
 
 /**
@@ -125,16 +154,19 @@ export class Connection implements Future<void> {
   /** Bytes of sent answers the kernel has not taken yet, from `pendingOff`. */
   private pending: Buffer | null = null;
   private pendingOff = 0;
-  /** When the pending bytes last made progress. */
+  /** When the stream last took some of the pending bytes (the no-progress deadline counts from here). */
   private writeSince = 0;
   private timer: Future<void> | null = null;
   private timerAt = Infinity;
-  /** When the current request head started: the connection's start, then the first byte of each request. */
+  /**
+   * Where the current request's header timeout counts from: the connection's start, then the
+   * first byte of each request, or when the answers ahead of it went out if that is later.
+   */
   private headStart: number;
   /** When the connection last became idle (every answer sent, nothing buffered). */
   private idleSince = 0;
-  /** Answers sent so far. */
-  private answered = 0;
+  /** Requests received so far (routed, or refused once their head was read). */
+  private requests = 0;
   /** No more requests are taken: a `Connection: close` request or a refused one was queued. */
   private noMore = false;
   /** The close must linger: the client may still be sending. */
@@ -185,27 +217,31 @@ export class Connection implements Future<void> {
   /** One poll: read, parse, answer what is due, then wait. Returns true when the connection is over. */
   private step(waker: Waker, now: number): boolean {
     for (let round = 0; ; round++) {
+      // Every round after the first goes on because the one before made progress. The task's
+      // budget bounds how many rounds one poll runs, so that one connection cannot hold the
+      // thread; when it is spent the task is woken, to go on after the others have had a turn.
+      if (round > 0 && !waker.consumeBudget()) {
+        waker.wake();
+        return false;
+      }
       const reading = !this.eof && this.buffered() < READ_CAP && this.queue.length < MAX_QUEUED;
       // Whether the stream holds the waker for reading (its poll said PENDING).
       const waiting = reading && this.fill(waker, now);
       const parsedAll = this.noMore || this.parse(now);
       const answered = this.answer(waker, now);
-      if (this.eof) return true;
-      if (this.noMore && this.queue.length === 0 && this.pending === null) {
-        if (!this.lingerClose && this.buffered() === 0) return true;
+      if (this.eof) {
+        // The client has sent everything it will: answer, in order, what it sent, unless an
+        // answer has a delay still to run, which it did not wait for (see the contract).
+        if (this.pending === null && (this.queue.length === 0 ? parsedAll : this.queue[0]!.due > now)) return true;
+      } else if (this.noMore && this.queue.length === 0 && this.pending === null) {
+        if (!this.lingerClose && !this.partial()) return true;
         return this.startLinger(waker, now);
       }
-      // Bounded, so that one connection cannot hold the thread.
-      if (round < 8) {
-        // Reading or parsing stopped because the queue or the buffer was full, and answers made room.
-        if (answered > 0 && (!reading || !parsedAll)) continue;
-        // Reading stopped at a short read: poll once more before waiting (see the notes); what
-        // came in between is served first.
-        if (reading && parsedAll && !waiting && !this.fill(waker, now)) continue;
-      } else if (reading && !waiting) {
-        // Out of rounds with no waker stored for reading: come back in a moment instead.
-        waker.wake();
-      }
+      // Reading or parsing stopped because the queue or the buffer was full, and answers made room.
+      if (answered > 0 && (!reading || !parsedAll)) continue;
+      // Reading stopped at a short read: poll once more before waiting (see the notes); what
+      // came in between is served first.
+      if (reading && parsedAll && !waiting && !this.fill(waker, now)) continue;
       return this.wait(waker, now);
     }
   }
@@ -227,10 +263,13 @@ export class Connection implements Future<void> {
         // Bytes after the last request we will answer: dropped, and the close must linger.
         this.lingerClose = true;
       } else {
-        const buffered = this.buffered();
-        if (buffered === 0 && this.queue.length === 0 && this.answered > 0) this.headStart = now;
-        // The fast path reads fresh bytes only while the general parser holds none: order is kept.
-        const taken = buffered === 0 ? this.takeSimple(n, now) : 0;
+        // Body bytes are consumed as they arrive, so the parser may hold none mid-request: ask it.
+        const partial = this.partial();
+        // A new request starts: its head has the header timeout from now (the first request's, from the start).
+        if (!partial && this.requests > 0) this.headStart = now;
+        // The fast path reads fresh bytes only between requests: order is kept, and body bytes
+        // that look like a request stay a body.
+        const taken = partial ? 0 : this.takeSimple(n, now);
         if (taken < n) {
           if (this.noMore) this.lingerClose = true;
           else this.generalParser().push(IN.subarray(taken, n));
@@ -265,12 +304,17 @@ export class Connection implements Future<void> {
         request = parser.next();
       } catch (e) {
         if (!(e instanceof HttpRequestError)) throw e;
+        this.host.requestRefused(e.status, undefined, undefined, e.message);
         this.queue.push(new Reply(now, e.status, `${e.status} ${e.message}\n`, false));
         this.noMore = true;
         this.lingerClose = true;
         return true;
       }
-      if (request === undefined) return true;
+      if (request === undefined) {
+        const head = parser.takeContinue();
+        if (head !== undefined) this.expectContinue(head.method, head.target, now);
+        return true;
+      }
       this.enqueue(request.method, request.target, request.keepAlive, now);
       if (this.noMore) return true;
     }
@@ -279,38 +323,60 @@ export class Connection implements Future<void> {
 
   /** Routes one request and queues its answer; the last one if it does not keep the connection alive. */
   private enqueue(method: string, target: string, keepAlive: boolean, now: number): void {
+    this.requests++;
     const routed = route(method, target);
     let due = now;
     if (routed.status === 200) {
       this.host.requestArrived(routed.delayMs, routed.body);
       due += routed.delayMs;
-    }
-    this.queue.push(new Reply(due, routed.status, routed.body, keepAlive));
+    } else this.host.requestRefused(routed.status, method, target, routed.body);
+    this.queue.push(new Reply(due, routed.status, routed.body, keepAlive, method === "HEAD"));
     if (!keepAlive) this.noMore = true;
+  }
+
+  /**
+   * A request waits for `100 Continue` before sending its body (RFC 9110 §10.1.1): queue the 100
+   * if it will be served, else its final answer now, as the last one (its body may be on the way,
+   * so the close lingers). Either goes out in order, after the answers due before it.
+   */
+  private expectContinue(method: string, target: string, now: number): void {
+    const routed = route(method, target);
+    if (routed.status === 200) {
+      this.queue.push(new Reply(now, 100, "", true));
+      return;
+    }
+    this.requests++;
+    this.host.requestRefused(routed.status, method, target, routed.body);
+    this.queue.push(new Reply(now, routed.status, routed.body, false, method === "HEAD"));
+    this.noMore = true;
+    this.lingerClose = true;
   }
 
   /** Writes every answer that is due, in order, in as few sends as fit. Returns how many were taken. */
   private answer(waker: Waker, now: number): number {
-    if (this.pending !== null && !this.flushPending(waker, now)) return 0;
+    if (this.pending !== null) {
+      if (!this.flushPending(waker, now)) return 0;
+      if (this.queue.length === 0) this.idleSince = now;
+    }
     const queue = this.queue;
     let taken = 0;
     let off = 0;
     while (queue.length > 0 && queue[0]!.due <= now) {
       const reply = queue[0]!;
-      const end = writeResponse(OUT, off, reply.status, reply.body, reply.keepAlive);
+      const end = writeReply(OUT, off, reply);
       if (end < 0) {
         if (off > 0) {
           // The output buffer is full: send it, then go on with an empty one.
-          if (!this.send(OUT, 0, off, waker, now)) return taken;
+          if (!this.send(OUT, 0, off, waker, now)) return this.noteAnswered(taken, now);
           off = 0;
           continue;
         }
         // One answer larger than the whole output buffer (not possible within the head limit, but cheap to handle).
         const big = Buffer.allocUnsafe(responseBound(reply.body));
-        const bigEnd = writeResponse(big, 0, reply.status, reply.body, reply.keepAlive);
+        const bigEnd = writeReply(big, 0, reply);
         queue.shift();
         taken++;
-        if (!this.send(big, 0, bigEnd, waker, now)) return taken;
+        if (!this.send(big, 0, bigEnd, waker, now)) return this.noteAnswered(taken, now);
         continue;
       }
       off = end;
@@ -318,9 +384,15 @@ export class Connection implements Future<void> {
       taken++;
     }
     if (off > 0) this.send(OUT, 0, off, waker, now);
-    if (taken > 0) {
-      this.answered += taken;
-      if (queue.length === 0 && this.pending === null) this.idleSince = this.headStart = now;
+    return this.noteAnswered(taken, now);
+  }
+
+  /** Notes that `taken` answers went out (or into `pending`); returns `taken`. */
+  private noteAnswered(taken: number, now: number): number {
+    if (taken > 0 && this.queue.length === 0 && this.pending === null) {
+      // Every answer is out: the connection is idle, or waiting for the rest of a request whose
+      // head's time starts now (it could not be served before the answers ahead of it).
+      this.idleSince = this.headStart = now;
     }
     return taken;
   }
@@ -368,7 +440,7 @@ export class Connection implements Future<void> {
     let at: number;
     if (this.pending !== null) at = this.writeSince + this.host.headerTimeoutMs;
     else if (this.queue.length > 0) at = this.queue[0]!.due;
-    else if (this.buffered() > 0 || this.answered === 0) at = this.headStart + this.host.headerTimeoutMs;
+    else if (this.requests === 0 || this.partial()) at = this.headStart + this.host.headerTimeoutMs;
     else at = this.idleSince + this.host.idleTimeoutMs;
     if (at <= now) return true;
     this.arm(waker, at, now);
@@ -423,6 +495,11 @@ export class Connection implements Future<void> {
   /** The bytes the general parser holds (received, not yet a request). */
   private buffered(): number {
     return this.parser === null ? 0 : this.parser.buffered;
+  }
+
+  /** Whether a request is partly received (bytes of its head, or a head whose body has not all come). */
+  private partial(): boolean {
+    return this.parser !== null && this.parser.partial;
   }
 
   private generalParser(): RequestParser {

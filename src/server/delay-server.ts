@@ -10,7 +10,10 @@
  *   signal handler): it only sets a flag and wakes the accept task, which does the closing.
  * - Each accepted connection is a {@link Connection} task (see connection.ts for keep-alive,
  *   pipelining, deadlines and disconnects). Connections are independent: a silent or slow client
- *   holds its own fd and timer, nothing else.
+ *   holds its own fd and timer and a bounded amount of memory, nothing else. The listener's
+ *   send buffer is set to {@link SEND_BUFFER_BYTES} (inherited by every connection), so that
+ *   the kernel's share of a client's unread output is bounded too.
+ * - `requests` counts the requests answered `200` (the log's `n`), `refused` the others.
  * - Out of fds or memory while accepting (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`), the loop
  *   retries after {@link ACCEPT_RETRY_MS}: the readiness edge is spent and connections are still
  *   queued, so waiting for another edge could stall forever, and retrying at once would spin. The
@@ -42,6 +45,13 @@ export const ACCEPT_BUDGET = 64;
 /** How long the accept loop waits before retrying when the process is out of fds or memory. */
 export const ACCEPT_RETRY_MS = 20;
 
+/**
+ * The kernel's send buffer for each connection (`SO_SNDBUF`, set once on the listener): room for
+ * hundreds of answers, and a bound on what a client that does not read has queued (Linux
+ * otherwise grows it to 4 MiB, taking every write as progress meanwhile).
+ */
+export const SEND_BUFFER_BYTES = 64 * 1024;
+
 /** Seconds a connection may wait for its first data before it is accepted without: the shortest, 1. */
 const DEFER_ACCEPT_S = 1;
 
@@ -53,7 +63,10 @@ export interface DelayServerOptions {
   idleTimeoutMs?: number;
   /** Drop a connection whose request head has not arrived after this long (ms). Default 10,000. */
   headerTimeoutMs?: number;
-  /** Where the `#{n} - {delay}ms: {message}` lines go; none (quiet) by default. */
+  /**
+   * Where the request lines go (`#{n} - {delay}ms: {message}` per 200, `!{status} {method}
+   * {target}: {reason}` per refused request; see request-log.ts); none (quiet) by default.
+   */
   log?: RequestLog | null;
   /** Called with failures that are not a client's (bugs, resource errors); default: one line on stderr. */
   onError?: (error: unknown) => void;
@@ -78,8 +91,10 @@ export interface DelayServerOptions {
 export class DelayServer implements Future<void>, ConnectionHost {
   readonly idleTimeoutMs: number;
   readonly headerTimeoutMs: number;
-  /** Requests routed so far (the `n` of the log line). */
+  /** Requests answered `200` so far (the `n` of the log line). */
   requests = 0;
+  /** Requests answered with an error status so far (400, 404, 405, 413, 431, ...). */
+  refused = 0;
   /** Connections accepted so far. */
   accepted = 0;
 
@@ -106,6 +121,8 @@ export class DelayServer implements Future<void>, ConnectionHost {
     // an answer sent while the previous one is unacknowledged (pipelining) waits for the client's
     // delayed ACK, up to 40 ms.
     listener.setNoDelay();
+    // One setsockopt here too: see SEND_BUFFER_BYTES, and connection.ts on the output bound.
+    listener.setSendBufferSize(SEND_BUFFER_BYTES);
     // Where the OS layer offers it, accept only once a connection's first data has arrived
     // (TCP_DEFER_ACCEPT): the request is there at the first read, and a short connection never
     // needs the reactor. A client that sends nothing is handed over after about a second anyway
@@ -183,6 +200,12 @@ export class DelayServer implements Future<void>, ConnectionHost {
   requestArrived(delayMs: number, message: string): void {
     const n = ++this.requests;
     if (this.log !== null) this.log.request(n, delayMs, message);
+  }
+
+  /** @internal {@link ConnectionHost}: a request was answered with an error status. */
+  requestRefused(status: number, method: string | undefined, target: string | undefined, reason: string): void {
+    this.refused++;
+    if (this.log !== null) this.log.refused(status, method, target, reason);
   }
 
   /** @internal {@link ConnectionHost}: a connection has closed. */

@@ -77,6 +77,7 @@ export {
   setNoDelay,
   setDeferAccept,
   setReuseAddress,
+  setSendBufferSize,
   shutdown,
   socket,
   socketError,

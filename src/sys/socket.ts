@@ -38,6 +38,7 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const SO_ERROR = 4;
+const SO_SNDBUF = 7;
 const IPPROTO_TCP = 6;
 const TCP_NODELAY = 1;
 const TCP_DEFER_ACCEPT = 9;
@@ -212,6 +213,17 @@ export function setReuseAddress(fd: number, on = true): void {
  */
 export function setNoDelay(fd: number, on = true): void {
   setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+}
+
+/**
+ * `SO_SNDBUF`: caps the kernel's send buffer at `bytes` (the kernel doubles the number for its
+ * bookkeeping) and turns off its automatic growth, which otherwise lets a peer that reads nothing
+ * have megabytes queued for it. Set on a listener, Linux copies it into every connection accepted.
+ *
+ * @throws IoError.
+ */
+export function setSendBufferSize(fd: number, bytes: number): void {
+  setIntOption(fd, SOL_SOCKET, SO_SNDBUF, bytes);
 }
 
 /**

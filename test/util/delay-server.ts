@@ -210,6 +210,18 @@ export interface Exchange {
   ended: "end" | "reset" | "timeout";
   /** Time from connect to the end, ms. */
   ms: number;
+  /** When each piece arrived: `length` is `text.length` after it, `ms` the time since the first chunk was written. */
+  arrivals: { length: number; ms: number }[];
+}
+
+/**
+ * The time (ms after the first write, from {@link Exchange.arrivals}) at which the received text
+ * first reached `length` bytes: when the response ending there had fully arrived.
+ */
+export function arrivedAt(r: Exchange, length: number): number {
+  const mark = r.arrivals.find((a) => a.length >= length);
+  if (mark === undefined) throw new Error(`only ${r.text.length} bytes arrived, not ${length}`);
+  return mark.ms;
 }
 
 /**
@@ -234,16 +246,19 @@ export function exchange(
     const socket = net.connect({ port, host: "127.0.0.1" });
     let text = "";
     let finished = false;
+    let sentAt = t0;
+    const arrivals: Exchange["arrivals"] = [];
     const finish = (ended: Exchange["ended"]): void => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ text, ended, ms: performance.now() - t0 });
+      resolve({ text, ended, ms: performance.now() - t0, arrivals });
     };
     const timer = setTimeout(() => finish("timeout"), timeoutMs);
     socket.on("data", (d) => {
       text += d.toString("latin1");
+      arrivals.push({ length: text.length, ms: performance.now() - sentAt });
       if (options.until !== undefined && options.until.test(text)) finish("end");
     });
     socket.on("end", () => finish("end"));
@@ -256,6 +271,7 @@ export function exchange(
       }
     });
     socket.on("connect", () => {
+      sentAt = performance.now();
       void (async () => {
         for (const c of chunks) {
           if (finished) return;
@@ -273,6 +289,8 @@ export interface ParsedResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The offset in the text just after this response (see {@link arrivedAt}). */
+  end: number;
 }
 
 /**
@@ -296,8 +314,8 @@ export function parseResponses(text: string): ParsedResponse[] {
     if (!Number.isInteger(length)) throw new Error(`no Content-Length in ${JSON.stringify(lines)}`);
     const bodyStart = end + 4;
     if (bodyStart + length > text.length) throw new Error("truncated body");
-    out.push({ status, headers, body: Buffer.from(text.slice(bodyStart, bodyStart + length), "latin1").toString("utf8") });
     pos = bodyStart + length;
+    out.push({ status, headers, body: Buffer.from(text.slice(bodyStart, pos), "latin1").toString("utf8"), end: pos });
   }
   return out;
 }
