@@ -29,6 +29,7 @@ import { writeAllSync } from "./output.js";
 import { EXITED, RETURNED, RUNNING, THREW, ThreadOutcome, UNCAUGHT } from "./thread-outcome.js";
 import { attachOwnership, notePidfd } from "./thread-owned.js";
 import { reclaimSelf } from "./threads.js";
+import { reviveTransfers, type TransferRecord } from "./thread-transfer.js";
 import type { Future } from "../future/future.js";
 
 interface ThreadData {
@@ -43,6 +44,7 @@ interface ThreadData {
   moduleUrl: string;
   exportName: string;
   args: unknown[];
+  transfers: TransferRecord[];
 }
 
 function syncStream(fd: number): Writable {
@@ -98,10 +100,13 @@ process.on("exit", (code) => {
 });
 
 try {
+  // Before the user's module: the objects moved in are held by this thread from its start, so its
+  // exit handler gives them back however early it ends.
+  const args = await reviveTransfers(data.args, data.transfers);
   const mod = (await import(data.moduleUrl)) as Record<string, unknown>;
   const fn = mod[data.exportName];
   if (typeof fn !== "function") throw new TypeError(`${data.moduleUrl} has no exported function ${data.exportName}`);
-  const future = (fn as (...args: unknown[]) => Future<unknown>)(...data.args);
+  const future = (fn as (...args: unknown[]) => Future<unknown>)(...args);
   if (future === null || typeof future !== "object" || typeof future.poll !== "function") {
     throw new TypeError(`${data.exportName}(...) in ${data.moduleUrl} did not return a Future`);
   }

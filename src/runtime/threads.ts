@@ -65,6 +65,7 @@ import {
   takePidfd,
 } from "./thread-owned.js";
 import { reclaimExecutorIndices, wakeHubBuffer, wakeRef } from "./wake-hub.js";
+import { prepareTransfers, runThreadExitHooks, type ThreadTransferable, type Transfer } from "./thread-transfer.js";
 import type { Waker } from "../future/waker.js";
 
 /**
@@ -104,8 +105,12 @@ export interface ThreadOptions {
   export: string;
   /** Arguments for the export (structured-cloned). */
   args?: readonly unknown[];
-  /** Objects in `args` to move into the thread rather than copy (ArrayBuffers, MessagePorts, ...). */
-  transfer?: readonly TransferListItem[];
+  /**
+   * Objects in `args` to move into the thread rather than copy: what `postMessage` transfers
+   * (ArrayBuffers, MessagePorts, ...), and a thread channel's ends (`threadChannel`), which only
+   * move this way. Arrays and plain objects in `args` are searched for them.
+   */
+  transfer?: readonly (TransferListItem | ThreadTransferable)[];
   /** The thread's heap limits (Node's `resourceLimits`); exceeding them ends `join()` with a `ThreadError`. */
   resourceLimits?: ResourceLimits;
 }
@@ -182,11 +187,19 @@ class Thread<T> implements ThreadHandle<T> {
     readonly name: string,
     private readonly exportName: string,
     private readonly limits: ResourceLimits | undefined,
+    /** The objects moved into the thread: given back when it ends without doing so itself. */
+    private readonly transfers: readonly Transfer[],
     start: (outcome: ThreadOutcome, port: MessagePort, slot: number) => Worker,
   ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.slot = claimThreadSlot();
+    try {
+      this.slot = claimThreadSlot();
+    } catch (e) {
+      port1.close();
+      port2.close();
+      throw e;
+    }
     try {
       this.worker = start(this.outcome, port2, this.slot);
     } catch (e) {
@@ -196,6 +209,7 @@ class Thread<T> implements ThreadHandle<T> {
       throw e;
     }
     this.threadId = this.worker.threadId;
+    for (const t of transfers) t.moved(this.threadId);
     nameThread(this.slot, this.threadId);
     this.worker.on("error", (e) => {
       this.workerError = e;
@@ -340,7 +354,8 @@ class Thread<T> implements ThreadHandle<T> {
   /** The thread has ended: give back what it and the threads it started held; record a silent end. */
   private onGone(): void {
     this.gone = true;
-    reclaimGone(this.threadId);
+    const ids = reclaimGone(this.threadId);
+    for (const t of this.transfers) t.reclaim(ids);
     if (this.outcome.state === RUNNING) this.settle(this.terminating ? TERMINATED : CRASHED);
   }
 
@@ -426,8 +441,27 @@ export function spawnThread<T = unknown>(
     );
   for (const t of live) t.sweep();
   const url = o.module instanceof URL ? o.module.href : o.module;
-  const thread = new Thread<T>(o.name, o.export, o.resourceLimits, (outcome, port, slot) => {
-    return new Worker(ENTRY, {
+  const moving = prepareTransfers(o.args ?? [], o.transfer ?? []);
+  let thread: Thread<T>;
+  try {
+    thread = new Thread<T>(o.name, o.export, o.resourceLimits, moving.transfers, (outcome, port, slot) => startWorker(o, url, moving, outcome, port, slot));
+  } catch (e) {
+    for (const t of moving.transfers) t.failed();
+    throw e;
+  }
+  live.add(thread);
+  return thread;
+}
+
+function startWorker(
+  o: ThreadOptions,
+  url: string,
+  moving: ReturnType<typeof prepareTransfers>,
+  outcome: ThreadOutcome,
+  port: MessagePort,
+  slot: number,
+): Worker {
+  return new Worker(ENTRY, {
       eval: true,
       name: o.name,
       workerData: {
@@ -441,14 +475,12 @@ export function spawnThread<T = unknown>(
         verbose: threadVerbose(),
         moduleUrl: url,
         exportName: o.export,
-        args: o.args ?? [],
+        args: moving.args,
+        transfers: moving.records,
       },
-      transferList: [port, ...(o.transfer ?? [])],
+      transferList: [port, ...(moving.native as TransferListItem[])],
       ...(o.resourceLimits === undefined ? {} : { resourceLimits: o.resourceLimits }),
     });
-  });
-  live.add(thread);
-  return thread;
 }
 
 function checkOptions(o: ThreadOptions): void {
@@ -469,12 +501,16 @@ function checkOptions(o: ThreadOptions): void {
  * until Node stops them, after this handler; its parent reclaims them once this thread is gone.
  */
 export function reclaimSelf(): void {
+  runThreadExitHooks();
   reclaimExecutorIndices(thisThread);
   if (ownedHere() > 0) reclaimOwned([thisThread], reclaimDeadSource);
 }
 
-/** Gives back what thread `thread` (a Node `threadId`, ended) and the threads it started held. */
-function reclaimGone(thread: number): void {
+/**
+ * Gives back what thread `thread` (a Node `threadId`, ended) and the threads it started held;
+ * returns their ids.
+ */
+function reclaimGone(thread: number): number[] {
   const ids = [thread];
   reclaimDescendants(thread, (id, pidfd) => {
     if (id >= 0) ids.push(id);
@@ -482,4 +518,5 @@ function reclaimGone(thread: number): void {
   });
   for (const id of ids) reclaimExecutorIndices(id);
   reclaimOwned(ids, reclaimDeadSource);
+  return ids;
 }
