@@ -444,7 +444,9 @@ export function spawnThread<T = unknown>(
   const moving = prepareTransfers(o.args ?? [], o.transfer ?? []);
   let thread: Thread<T>;
   try {
-    thread = new Thread<T>(o.name, o.export, o.resourceLimits, moving.transfers, (outcome, port, slot) => startWorker(o, url, moving, outcome, port, slot));
+    thread = new Thread<T>(o.name, o.export, o.resourceLimits, moving.transfers, (outcome, port, slot) =>
+      startWorker(o, url, moving, outcome, port, slot),
+    );
   } catch (e) {
     for (const t of moving.transfers) t.failed();
     throw e;
@@ -462,25 +464,25 @@ function startWorker(
   slot: number,
 ): Worker {
   return new Worker(ENTRY, {
-      eval: true,
+    eval: true,
+    name: o.name,
+    workerData: {
+      hub: wakeHubBuffer(),
+      reactor: reactorBuffer(),
+      owned: ownershipBuffer(),
+      outcome: outcome.buffer,
+      slot,
+      port,
       name: o.name,
-      workerData: {
-        hub: wakeHubBuffer(),
-        reactor: reactorBuffer(),
-        owned: ownershipBuffer(),
-        outcome: outcome.buffer,
-        slot,
-        port,
-        name: o.name,
-        verbose: threadVerbose(),
-        moduleUrl: url,
-        exportName: o.export,
-        args: moving.args,
-        transfers: moving.records,
-      },
-      transferList: [port, ...(moving.native as TransferListItem[])],
-      ...(o.resourceLimits === undefined ? {} : { resourceLimits: o.resourceLimits }),
-    });
+      verbose: threadVerbose(),
+      moduleUrl: url,
+      exportName: o.export,
+      args: moving.args,
+      transfers: moving.records,
+    },
+    transferList: [port, ...(moving.native as TransferListItem[])],
+    ...(o.resourceLimits === undefined ? {} : { resourceLimits: o.resourceLimits }),
+  });
 }
 
 function checkOptions(o: ThreadOptions): void {

@@ -104,9 +104,10 @@ abstract class End {
 
   protected abstract get what(): string;
 
+  /** Throws unless this end can still be used for `op` ("send", "clone", ...). */
   protected checkOpen(op: string): void {
     if (this.open) return;
-    throw new RuntimeError(`${op} on a ${this.moved ? "moved" : "closed"} ${this.what}${this.moved ? " (it was moved into a thread)" : ""}`);
+    throw new RuntimeError(`${op}: this ${this.what} ${this.moved ? "was moved into a thread" : "is closed"}`);
   }
 
   close(): void {
@@ -121,7 +122,7 @@ abstract class End {
 
   /** @internal `spawnThread`'s `transfer`: moves this end into the thread being started. */
   [TRANSFER](): Transfer {
-    this.checkOpen(`moving into a thread`);
+    this.checkOpen("spawnThread(transfer)");
     const local = this.local;
     const side = this.side;
     const e = local.moveOut(side);
@@ -164,13 +165,13 @@ class ThreadChannelSender<T> extends End implements ThreadSender<T> {
 
   send(value: T): Future<void> {
     checkValue(value);
-    this.checkOpen("send");
+    this.checkOpen("Sender.send()");
     return new ThreadSend(this.local, value);
   }
 
   trySend(value: T): boolean {
     checkValue(value);
-    this.checkOpen("trySend");
+    this.checkOpen("Sender.trySend()");
     const local = this.local;
     const shared = local.shared;
     if (shared.rxGone) throw new ClosedError("send on a channel whose receivers are all closed");
@@ -183,7 +184,7 @@ class ThreadChannelSender<T> extends End implements ThreadSender<T> {
   }
 
   clone(): ThreadSender<T> {
-    this.checkOpen("clone");
+    this.checkOpen("Sender.clone()");
     this.local.addEnd("send");
     return new ThreadChannelSender<T>(this.local);
   }
@@ -222,7 +223,7 @@ class ThreadChannelReceiver<T> extends End implements ThreadReceiver<T> {
   }
 
   clone(): ThreadReceiver<T> {
-    this.checkOpen("clone");
+    this.checkOpen("Receiver.clone()");
     this.local.addEnd("recv");
     return new ThreadChannelReceiver<T>(this.local);
   }

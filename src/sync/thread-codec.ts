@@ -60,10 +60,13 @@ const VIEWS = [
 ] as const;
 const VIEW_KIND = new Map<object, number>(VIEWS.map((c, i) => [c.prototype, i]));
 // Node's Buffer is a Uint8Array to the algorithm: structuredClone gives a Uint8Array back.
-VIEW_KIND.set(Buffer.prototype, 1);
+VIEW_KIND.set(Buffer.prototype as object, 1);
 
-/** Thrown inside the fast path for a value it does not cover: the value goes through v8 instead. */
-const FALLBACK = Symbol("fallback");
+/**
+ * Thrown inside the fast path for a value it does not cover: the value goes through v8 instead.
+ * One instance, made once: throwing it costs no stack capture.
+ */
+const FALLBACK = new Error("not covered by the fast path");
 const NON_ASCII = /[^\x00-\x7f]/;
 const MAX_DEPTH = 1000;
 
@@ -305,7 +308,10 @@ const refs: unknown[] = [];
 /** Decodes the value `encode` wrote at the start of `input` (its `at` moves past it). */
 export function decode(input: Bytes, length: number): unknown {
   input.at = 0;
-  if (input.buf[0] === V8) return v8.deserialize(input.buf.subarray(1, length));
+  const tag = input.buf[0]!;
+  // A primitive holds no reference to reset afterwards.
+  if (tag < ARRAY) return read(input);
+  if (tag === V8) return v8.deserialize(input.buf.subarray(1, length));
   try {
     return read(input);
   } finally {
