@@ -163,6 +163,11 @@ export class SharedChannel {
     return Atomics.load(this.words, VERSION);
   }
 
+  /** @internal At least the number of receivers registered as waiting (tests look). */
+  get receiversWaiting(): number {
+    return Atomics.load(this.words, RECV_WAITING);
+  }
+
   get high(): number {
     return Atomics.load(this.words, HIGH);
   }

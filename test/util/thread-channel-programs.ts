@@ -5,7 +5,7 @@
  * Imports the runtime from `dist/src`, as the tests that start these threads do: one thread must
  * not load two copies of the runtime.
  */
-import { coroutine, wait, sleep, type Future, type ThreadReceiver, type ThreadSender } from "../../src/index.js";
+import { coroutine, wait, sleep, spawnThread, type Future, type ThreadReceiver, type ThreadSender } from "../../src/index.js";
 import { currentExecutor } from "../../src/runtime/executor.js";
 
 /** Sends `base .. base + n - 1`, then closes the sender (the `using`). */
@@ -175,5 +175,23 @@ export function echo(rx: ThreadReceiver<unknown>, tx: ThreadSender<unknown>): Fu
       n++;
     }
     return n;
+  });
+}
+
+/** Two senders of one channel moved into this thread: sends `a` on the first, `b` on the second, closes both. */
+export function sendOnBoth(first: ThreadSender<string>, second: ThreadSender<string>, a: string, b: string): Future<void> {
+  return coroutine(function* () {
+    using x = first;
+    using y = second;
+    yield* wait(x.send(a));
+    yield* wait(y.send(b));
+  });
+}
+
+/** Moves the sender on into a thread of its own (which runs {@link produce}) and joins it. */
+export function forward(tx: ThreadSender<number>, base: number, n: number): Future<void> {
+  return coroutine(function* () {
+    const inner = spawnThread({ name: "grandchild", module: import.meta.url, export: "produce", args: [tx, base, n], transfer: [tx] });
+    yield* wait(inner.join());
   });
 }
