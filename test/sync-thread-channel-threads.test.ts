@@ -121,6 +121,7 @@ test("values of every kind cross a thread and come back as structuredClone would
         }
         toThread.close();
         assert.equal(yield* wait(fromThread.recv()), undefined, "the echo thread closed its sender when it ended");
+        assert.equal(yield* wait(timeout(h.join(), 30_000)), values.length);
         return out;
       }),
     ),
@@ -128,7 +129,6 @@ test("values of every kind cross a thread and come back as structuredClone would
   values.forEach((v, i) => assert.deepStrictEqual(back[i], structuredClone(v), `value ${i}`));
   const loop = back.at(-1) as Record<string, unknown>;
   assert.equal(loop.self, loop);
-  assert.equal(executor.blockOn(timeout(h.join(), 30_000)), values.length);
 });
 
 test("a receiver dropped after a send woke it hands the wake to a receiver waiting in another thread", () => {
@@ -165,12 +165,12 @@ test("Promise code receives from a thread with for await (the default executor p
       sum += v;
       n++;
     }
+    await h.joinAsync();
   } finally {
     h.terminate();
   }
   assert.equal(n, 1000);
   assert.equal(sum, (999 * 1000) / 2);
-  await h.joinAsync();
 });
 
 test("both ends in threads, the creator holding none: a producer thread feeds a consumer thread", () => {
