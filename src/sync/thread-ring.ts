@@ -13,9 +13,9 @@
  * | `CAPACITY`, `BYTES`, `THREADS` | the creator                          | the limits (see below)                      |
  * | `HIGH`                 | claimers (compare-and-swap up)               | one past the highest entry ever claimed     |
  * | `VERSION`              | whoever changes an entry's `TAG`             | tells watchers to look at the table again   |
- * | `RECV_WAITING`         | receivers (+1 before storing a ref), wakers (-1 after taking one) | at least the number of `RECV_REF`s set |
  * | `TX_GONE`, `RX_GONE`   | whoever sees the last sender / receiver go   | 1 for good: every sender / receiver is gone |
- * | entry `e` (16 words)   | its holder thread, except as said            | one per thread holding ends                 |
+ * | `RECV_WAITING`         | receivers (+1 before storing a ref), wakers (-1 after taking one) | at least the number of `RECV_REF`s set |
+ * | entry `e` (48 words)   | its holder thread, except as said            | one per thread holding ends                 |
  * | slots of entry `e`     | its holder (the producer)                    | `(start, length)` of each record in its ring|
  * | bytes of entry `e`     | its holder (the producer)                    | the records' bytes                          |
  *
@@ -53,10 +53,11 @@ const BYTES = 3;
 const THREADS = 4;
 const HIGH = 5;
 const VERSION = 6;
-const RECV_WAITING = 7;
 const TX_GONE = 8;
 const RX_GONE = 9;
-const HEADER_WORDS = 16;
+/** On a cache line of its own: receivers write it when they wait, every send reads it. */
+const RECV_WAITING = 16;
+const HEADER_WORDS = 32;
 
 const TAG = 0;
 const SENDERS = 1;
@@ -66,9 +67,14 @@ const SEND_REF = 4;
 const CLOSED_REF = 5;
 const TID = 6;
 const START = 7;
-const HEAD = 8;
-const TAIL = 9;
-const ENTRY_WORDS = 16;
+/**
+ * `TAIL` (written by the producer at every send) and `HEAD` (written by a consumer at every take)
+ * each have a cache line of their own, apart from the words both sides only read, so that the two
+ * threads do not keep taking one line from each other.
+ */
+const TAIL = 16;
+const HEAD = 32;
+const ENTRY_WORDS = 48;
 
 /** `TAG` of an entry being claimed or reclaimed: its counts do not count. */
 const BUSY = -0x80000000;
@@ -104,6 +110,16 @@ export class SharedChannel {
   private readonly slotsAt: number;
   /** Where this thread's next record goes in its ring (a position that only grows, modulo 2^32). */
   private writePos = 0;
+  /**
+   * The ring this thread writes (-1: none yet), its `TAIL` (only this thread moves it) and the last
+   * `HEAD` read from it: consumers only move `HEAD` forward, so an old value can only make the
+   * ring look fuller than it is, and is read again only then.
+   */
+  private putEntry = -1;
+  private putTail = 0;
+  private putHead = 0;
+  /** The last `TAIL` read of each ring: read again only when the ring looks empty. */
+  private readonly tails: Int32Array;
   /** Where this thread looks first for a record, and for a receiver to wake. */
   private takeCursor = 0;
   private wakeCursor = 0;
@@ -144,6 +160,7 @@ export class SharedChannel {
     this.bytes = new Uint8Array(buffer, bytesAt);
     this.slotMask = nextPowerOfTwo(this.capacity) - 1;
     this.slotsAt = slotsAt;
+    this.tails = new Int32Array(this.maxThreads);
   }
 
   /** The channel's identity, the same in every thread. */
@@ -402,27 +419,42 @@ export class SharedChannel {
   put(e: number, src: Uint8Array, n: number): boolean {
     const w = this.words;
     const at = this.at(e);
-    const tail = Atomics.load(w, at + TAIL);
-    const head = Atomics.load(w, at + HEAD);
-    if (((tail - head) | 0) >= this.capacity) return false;
+    if (e !== this.putEntry) {
+      this.putEntry = e;
+      this.putTail = Atomics.load(w, at + TAIL);
+      this.putHead = Atomics.load(w, at + HEAD);
+    }
+    const tail = this.putTail;
+    if (((tail - this.putHead) | 0) >= this.capacity) {
+      this.putHead = Atomics.load(w, at + HEAD);
+      if (((tail - this.putHead) | 0) >= this.capacity) return false;
+    }
     const slots = this.slotsAt + e * (this.slotMask + 1) * 2;
-    // The bytes in use run from the oldest record not taken to the write position.
-    const oldest = head === tail ? this.writePos : w[slots + (head & this.slotMask) * 2]!;
-    const used = (this.writePos - oldest) | 0;
     const size = this.ringBytes;
     const index = this.writePos & (size - 1);
     // A record never wraps: one that does not fit before the end starts at the beginning.
     const skip = index + n > size ? size - index : 0;
-    if (used + skip + n > size) return false;
+    if (!this.hasRoom(w, at, slots, skip + n)) return false;
     const start = (this.writePos + skip) | 0;
-    const base = e * size + (start & (size - 1));
-    copy(src, 0, this.bytes, base, n);
+    copy(src, 0, this.bytes, e * size + (start & (size - 1)), n);
     const slot = slots + (tail & this.slotMask) * 2;
     w[slot] = start;
     w[slot + 1] = n;
     this.writePos = (start + n) | 0;
-    Atomics.store(w, at + TAIL, (tail + 1) | 0);
+    this.putTail = (tail + 1) | 0;
+    Atomics.store(w, at + TAIL, this.putTail);
     return true;
+  }
+
+  /** Whether `need` more bytes fit this thread's ring: the bytes in use run from the oldest record not taken to the write position. */
+  private hasRoom(w: Int32Array, at: number, slots: number, need: number): boolean {
+    for (let fresh = false; ; fresh = true) {
+      const head = this.putHead;
+      const oldest = head === this.putTail ? this.writePos : w[slots + (head & this.slotMask) * 2]!;
+      if (((this.writePos - oldest) | 0) + need <= this.ringBytes) return true;
+      if (fresh) return false;
+      this.putHead = Atomics.load(w, at + HEAD);
+    }
   }
 
   /**
@@ -436,7 +468,12 @@ export class SharedChannel {
     const slots = this.slotsAt + e * (this.slotMask + 1) * 2;
     for (;;) {
       const head = Atomics.load(w, at + HEAD);
-      if (Atomics.load(w, at + TAIL) === head) return 0;
+      // Records are there up to a TAIL this thread read (TAIL only grows); past it, read it again.
+      if (((this.tails[e]! - head) | 0) <= 0) {
+        const tail = Atomics.load(w, at + TAIL);
+        if (tail === head) return 0;
+        this.tails[e] = tail;
+      }
       const slot = slots + (head & this.slotMask) * 2;
       const start = w[slot]!;
       const n = w[slot + 1]!;
