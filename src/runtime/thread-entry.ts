@@ -1,13 +1,15 @@
 /**
  * The entry of every thread `spawnThread` starts (the book's `thread::Builder::spawn(move || {
- * Executor::new().block_on(...) })`): it attaches to the process's wake hub and reactor, imports
- * the user's module, calls the named export with the arguments, and `blockOn`s the future it
- * returns on a new executor named after the thread.
+ * Executor::new().block_on(...) })`): it attaches to the process's wake hub and reactor, rebuilds
+ * the objects moved in through `transfer` (`thread-transfer.ts`), imports the user's module, calls
+ * the named export with the arguments, and `blockOn`s the future it returns on a new executor
+ * named after the thread.
  *
  * How the thread ended is recorded by its `process.on("exit")` handler, which Node runs at the
  * natural end of the thread's event loop and inside `process.exit`, also when an uncaught error
- * ends the thread: it gives back what the thread still holds (executor indices, registered
- * sources), writes the outcome to shared memory and wakes the joiner. The export's result is
+ * ends the thread: it gives back what the thread still holds (the objects moved in, such as
+ * thread channel ends, through their exit hooks; executor indices; registered sources), writes
+ * the outcome to shared memory and wakes the joiner. The export's result is
  * posted on the thread's MessagePort before that, so the joiner finds it there once the outcome
  * says RETURNED. Ends that run no handler (`terminate()`, out of memory) are seen by the parent
  * through the pidfd this thread opens on itself first thing (see `thread-outcome`).

@@ -11,8 +11,9 @@
  *
  * Contract: `join()` never stays pending once the thread is gone, also while the joiner is parked
  * in `blockOn`, where no Worker event can arrive; and what a dead thread held (its executor
- * indices, the sources it noted in the ownership table, the threads it started, which Node stops
- * with it, and theirs) is given back before `join()` completes.
+ * indices, the sources it noted in the ownership table, the objects moved into it through
+ * `transfer` such as thread channel ends, the threads it started, which Node stops with it, and
+ * theirs) is given back before `join()` completes.
  *
  * Implementation notes — how each end reaches a parked joiner:
  * - returned, threw, `process.exit`, an uncaught error: the thread's own exit handler records it

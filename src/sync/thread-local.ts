@@ -30,7 +30,7 @@ import { Registration } from "../runtime/registration.js";
 import { onThreadExit } from "../runtime/thread-transfer.js";
 import { WaitList, Waiter } from "./wait-list.js";
 import { decode, scratch } from "./thread-codec.js";
-import { SharedChannel } from "./thread-ring.js";
+import { SharedChannel, isPending } from "./thread-ring.js";
 
 /** This thread's tag in the entries: its `threadId + 1`. */
 export const SELF = threadId + 1;
@@ -158,7 +158,7 @@ export class LocalChannel {
   private adoptEntry(e: number): void {
     const shared = this.shared;
     const tag = shared.tag(e);
-    if (tag !== SELF && (tag >= 0 || !shared.retag(e, tag, SELF))) {
+    if (tag !== SELF && !(isPending(tag) && shared.retag(e, tag, SELF))) {
       throw new RuntimeError("threadChannel: the end moved into this thread was given back before the thread could take it");
     }
     const s = shared.senders(e);

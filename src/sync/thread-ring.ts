@@ -87,6 +87,11 @@ export const MAX_THREADS = 128;
 /** The largest shared buffer one channel may use. */
 const MAX_TOTAL_BYTES = 2 ** 31 - 1;
 
+/** Whether `tag` is an entry made for a thread being started, not adopted yet (`-(creator's tag)`). */
+export function isPending(tag: number): boolean {
+  return tag < 0 && tag > DRAINING;
+}
+
 /** Whether `tag` is an entry whose ends count (a holder's, or one waiting for its thread). */
 function counts(tag: number): boolean {
   return tag !== FREE && tag !== BUSY && tag !== DRAINING;
