@@ -25,7 +25,7 @@ function readAll(s: Socket): Promise<string> {
 }
 
 test("using closes a TcpListener and a TcpStream when the block ends", () => {
-  let listenerFd = -1;
+  let listenerFd: number;
   let streamFd = -1;
   {
     using listener = TcpListener.bind("127.0.0.1:0");

@@ -153,7 +153,7 @@ function main(): Future<Omit<ChannelFaultReport, "fdsBefore" | "fdsAfter">> {
           );
         }
         let sent = 0;
-        let code = "none";
+        let code: string;
         try {
           for (;;) {
             yield* wait(out.send(sent));
