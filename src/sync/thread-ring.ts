@@ -229,6 +229,9 @@ export class SharedChannel {
       Atomics.store(w, at + TID, 0);
       Atomics.store(w, at + START, 0);
       Atomics.store(w, at + TAG, tag);
+      // This thread may have written the same ring before, under an earlier claim: what it
+      // remembers of it is stale now (another thread may have written the ring since).
+      this.putEntry = -1;
       let high = Atomics.load(w, HIGH);
       while (e >= high) {
         const seen = Atomics.compareExchange(w, HIGH, high, e + 1);
@@ -243,6 +246,7 @@ export class SharedChannel {
 
   /** Moves entry `e` from `from` (a pending tag) to `to`; false if it holds another tag. */
   retag(e: number, from: number, to: number): boolean {
+    this.putEntry = -1;
     const seen = Atomics.compareExchange(this.words, this.at(e) + TAG, from, to);
     if (seen !== from) return seen === to;
     Atomics.add(this.words, VERSION, 1);
