@@ -21,15 +21,26 @@
  *   `messagechannel`: Node's `MessageChannel` in one thread (`postMessage` / `'message'`; no
  *   back-pressure: the producer posts in batches of 64 and waits for the consumer to catch up).
  *
+ * W10 channel across threads: a producer thread sends 500,000 numbers to the main thread, which
+ * sums them: 500,000 cross-thread send/recv pairs (the clocks start at the producer's first
+ * message, so the thread's start-up is left out; CPU counts both threads).
+ *   `ours-thread-channel`: `threadChannel(64)`; the producer is a `spawnThread` thread, the main
+ *   thread receives under `blockOn` (both park in `Atomics.wait` when they must wait).
+ *   `messagechannel-thread`: a `Worker` posts on a `MessagePort`, the main thread sums in its
+ *   `'message'` handler and acknowledges every 64 messages, which the worker waits for.
+ *
  *   node dist/bench/w8-sync.js <contender> [n]
  */
-import { MessageChannel } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
 import {
   Executor,
   PENDING,
   Semaphore,
   channel,
   coroutine,
+  init,
+  spawnThread,
+  threadChannel,
   spawn,
   wait,
   yieldNow,
@@ -174,6 +185,14 @@ class Consumer implements Future<number> {
   }
 }
 
+/** Where W10's producer threads live. */
+const PRODUCER = new URL("./w10-producer.js", import.meta.url);
+
+/** Restarts the clocks: what a workload set up before (a thread's start-up) is left out. */
+function startClocks(): void {
+  m = startMeasure();
+}
+
 async function measure(): Promise<{ ops: number; check: number; want: number }> {
   switch (contender) {
     case "ours-semaphore": {
@@ -292,17 +311,52 @@ async function measure(): Promise<{ ops: number; check: number; want: number }> 
       port1.close();
       return { ops: chanOps, check: s, want: (chanOps * (chanOps - 1)) / 2 };
     }
+    case "ours-thread-channel": {
+      const executor = init();
+      const [tx, rx] = threadChannel<number>(CAPACITY);
+      const producer = spawnThread({ name: "producer", module: PRODUCER, export: "produce", args: [tx, chanOps], transfer: [tx] });
+      const sum = executor.blockOn(
+        coroutine(function* () {
+          yield* wait(rx.recv());
+          startClocks();
+          let s = 0;
+          let v;
+          while ((v = yield* wait(rx.recv())) !== undefined) s += v;
+          return s;
+        }),
+      );
+      executor.blockOn(producer.join());
+      return { ops: chanOps, check: sum, want: (chanOps * (chanOps - 1)) / 2 };
+    }
+    case "messagechannel-thread": {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(PRODUCER, { workerData: { w10Port: port2, n: chanOps, batch: CAPACITY }, transferList: [port2] });
+      const sum = await new Promise<number>((resolve, reject) => {
+        let s = 0;
+        let received = 0;
+        worker.once("error", reject);
+        port1.on("message", (v: number) => {
+          if (v === -1) return startClocks();
+          s += v;
+          if (++received % CAPACITY === 0) port1.postMessage(0);
+          if (received === chanOps) resolve(s);
+        });
+      });
+      port1.close();
+      await worker.terminate();
+      return { ops: chanOps, check: sum, want: (chanOps * (chanOps - 1)) / 2 };
+    }
     default:
       throw new Error(`unknown contender ${contender}`);
   }
 }
 
-const m = startMeasure();
+let m = startMeasure();
 const r = await measure();
 const measured = stopMeasure(m);
 if (r.check !== r.want) throw new Error(`${contender}: wrong result ${r.check}, expected ${r.want}`);
 emit({
-  workload: contender.includes("semaphore") ? "W8" : "W9",
+  workload: contender.includes("semaphore") ? "W8" : contender.includes("thread") ? "W10" : "W9",
   contender,
   ops: r.ops,
   ...measured,

@@ -1,5 +1,5 @@
 /**
- * The workloads W1..W9 (W1..W7 from DESIGN.md, W8/W9 the sync primitives) ("Benchmark workloads") and their contenders, as data the
+ * The workloads W1..W10 (W1..W7 from DESIGN.md, W8..W10 the sync primitives) ("Benchmark workloads") and their contenders, as data the
  * runner (run.ts) interleaves. A contender's `run` returns the metrics of one run or throws (a
  * failed run: wrong body, crash, timeout); `skip` says why it cannot run here, if it cannot.
  *
@@ -340,6 +340,22 @@ export const WORKLOADS: Workload[] = [
       client("ours-channel-sm", true, "w8-sync.js", () => ["ours-channel-sm"]),
       client("async-queue", false, "w8-sync.js", () => ["async-queue"]),
       client("messagechannel", false, "w8-sync.js", () => ["messagechannel"]),
+    ],
+    metrics: [
+      { key: "nsPerOp", label: "ns/op", better: "lower", ratio: true },
+      { key: "nsPerOpCpu", label: "CPU ns/op", better: "lower", ratio: true },
+      rss,
+    ],
+    primary: "nsPerOpCpu",
+    targets: [],
+  },
+  {
+    id: "W10",
+    title: "channel across threads: 500,000 values, a producer thread to the main thread, capacity 64",
+    usesServer: false,
+    contenders: [
+      client("ours-thread-channel", true, "w8-sync.js", () => ["ours-thread-channel"]),
+      client("messagechannel-thread", false, "w8-sync.js", () => ["messagechannel-thread"]),
     ],
     metrics: [
       { key: "nsPerOp", label: "ns/op", better: "lower", ratio: true },

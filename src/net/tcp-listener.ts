@@ -6,14 +6,16 @@
  * listener joins the reactor the first time it has to wait). Out of file descriptors
  * (`EMFILE`/`ENFILE`), it retries after a short timer: with the edge already consumed and
  * connections still queued, waiting for readiness would stall forever, and retrying at once would
- * spin. A connection aborted before it was taken (`ECONNABORTED`) is skipped. `close()` fails
- * the accepts waiting on the listener, and every later one, with `IoError` `ECANCELED`.
+ * spin. A connection aborted before it was taken (`ECONNABORTED`) is skipped. `close()` (or
+ * `using`) fails the accepts waiting on the listener, and every later one, with `IoError`
+ * `ECANCELED`. Promise code iterates the connections with `for await`.
  *
  * @module
  */
 import { IoError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import type { Waker } from "../future/waker.js";
+import { toPromise } from "../runtime/promise.js";
 import { Interest, Registration, type Source, type SourceNames } from "../runtime/registration.js";
 import { READABLE, WRITABLE } from "../runtime/token-table.js";
 import * as sys from "../sys/index.js";
@@ -183,6 +185,40 @@ export class TcpListener implements Source {
   /** Deregisters, then closes; the accepts waiting on it fail with `IoError` `ECANCELED`. Closing twice is a no-op. */
   close(): void {
     this.registration.close();
+  }
+
+  /** Closes, as {@link close} does: `using listener = TcpListener.bind(...)`. */
+  [Symbol.dispose](): void {
+    this.registration.close();
+  }
+
+  /**
+   * The incoming connections, for Promise code: `for await (const stream of listener)`. Each one
+   * is accepted as `toPromise(listener.accept())` would (on the thread's default executor when
+   * called outside any). The loop ends when the listener is closed (the accept waiting then fails
+   * with `ECANCELED`, which ends the loop instead of throwing); other errors are thrown. Leaving
+   * the loop (`break`) leaves the listener open: close it, or bind it with `using`.
+   *
+   * @example
+   * ```ts
+   * using listener = TcpListener.bind("127.0.0.1:0");
+   * for await (const stream of listener) {
+   *   using s = stream;
+   *   await toPromise(s.writeAll(new TextEncoder().encode("hello\n")));
+   * }
+   * ```
+   */
+  [Symbol.asyncIterator](): AsyncIterator<TcpStream> {
+    return {
+      next: async (): Promise<IteratorResult<TcpStream>> => {
+        try {
+          return { done: false, value: await toPromise(this.accept()) };
+        } catch (e) {
+          if (e instanceof IoError && e.code === "ECANCELED") return { done: true, value: undefined };
+          throw e;
+        }
+      },
+    };
   }
 }
 

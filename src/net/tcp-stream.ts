@@ -187,6 +187,11 @@ export class TcpStream implements Source, ByteStream {
     this.registration.close();
   }
 
+  /** Closes, as {@link close} does: `using stream = yield* wait(TcpStream.connect(...))`. */
+  [Symbol.dispose](): void {
+    this.registration.close();
+  }
+
   private check(op: string): void {
     if (!this.registration.isOpen) throw IoError.canceled(op, TCP_STREAM.source);
   }

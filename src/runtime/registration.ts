@@ -274,6 +274,16 @@ export class Registration {
   }
 
   /**
+   * Forgets the stored wakers, both directions, and gives back their exports; the source stays in
+   * the epoll set and its readiness is kept, so the next poll that waits stores a waker again and
+   * misses nothing. For a source watched only while something waits (an exported waker tells the
+   * executor another thread may wake it, which keeps it from reporting a deadlock).
+   */
+  forgetWakers(): void {
+    if (this.open) this.dropWakers();
+  }
+
+  /**
    * Deregisters and closes the fd, then wakes the tasks waiting on the source: their polls fail
    * with `IoError` `ECANCELED`. Closing twice is a no-op.
    */
@@ -343,6 +353,12 @@ export class Registration {
   private release(): void {
     this.open = false;
     noteReleased(this.token);
+    this.dropWakers();
+    live[this.token] = undefined;
+    table!.release(this.token);
+  }
+
+  private dropWakers(): void {
     const t = table!;
     const r = t.swapWaker(this.token, 1, 0);
     if (r !== 0) this.readerTable?.release(r - 1);
@@ -350,8 +366,6 @@ export class Registration {
     if (w !== 0) this.writerTable?.release(w - 1);
     this.reader = this.writer = null;
     this.readerTable = this.writerTable = null;
-    live[this.token] = undefined;
-    t.release(this.token);
   }
 }
 

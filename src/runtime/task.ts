@@ -89,6 +89,8 @@ let budget = 0;
 /**
  * The handle `spawn` returns: a `Future<T>` that completes with the task's output (or throws its
  * error; `CancelledError` after `abort()`). Dropping the handle detaches the task; it keeps running.
+ * So does disposing of it (`using h = spawn(...)`): to abort tasks when a block ends, spawn them
+ * in a `JoinSet` or a `scope`.
  *
  * @example
  * ```ts
@@ -97,7 +99,7 @@ let budget = 0;
  * try { yield* wait(h); } catch (e) { e instanceof CancelledError; } // true
  * ```
  */
-export interface JoinHandle<T> extends Future<T> {
+export interface JoinHandle<T> extends Future<T>, Disposable {
   /** Stops the task: its future is dropped (its `drop()` runs) and joiners get `CancelledError`. */
   abort(): void;
   /** The task's id, unique within its executor. */
@@ -300,6 +302,11 @@ export class Task<T> extends Waker implements JoinHandle<T> {
 
   /** Dropping the handle detaches: the task runs on, nobody is told when it ends. */
   drop(): void {
+    this.joiner = null;
+  }
+
+  /** Detaches, as {@link drop} does (`using h = spawn(f)`). */
+  [Symbol.dispose](): void {
     this.joiner = null;
   }
 

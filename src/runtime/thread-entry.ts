@@ -1,13 +1,15 @@
 /**
  * The entry of every thread `spawnThread` starts (the book's `thread::Builder::spawn(move || {
- * Executor::new().block_on(...) })`): it attaches to the process's wake hub and reactor, imports
- * the user's module, calls the named export with the arguments, and `blockOn`s the future it
- * returns on a new executor named after the thread.
+ * Executor::new().block_on(...) })`): it attaches to the process's wake hub and reactor, rebuilds
+ * the objects moved in through `transfer` (`thread-transfer.ts`), imports the user's module, calls
+ * the named export with the arguments, and `blockOn`s the future it returns on a new executor
+ * named after the thread.
  *
  * How the thread ended is recorded by its `process.on("exit")` handler, which Node runs at the
  * natural end of the thread's event loop and inside `process.exit`, also when an uncaught error
- * ends the thread: it gives back what the thread still holds (executor indices, registered
- * sources), writes the outcome to shared memory and wakes the joiner. The export's result is
+ * ends the thread: it gives back what the thread still holds (the objects moved in, such as
+ * thread channel ends, through their exit hooks; executor indices; registered sources), writes
+ * the outcome to shared memory and wakes the joiner. The export's result is
  * posted on the thread's MessagePort before that, so the joiner finds it there once the outcome
  * says RETURNED. Ends that run no handler (`terminate()`, out of memory) are seen by the parent
  * through the pidfd this thread opens on itself first thing (see `thread-outcome`).
@@ -30,6 +32,7 @@ import { EXITED, RETURNED, RUNNING, THREW, ThreadOutcome, UNCAUGHT } from "./thr
 import { attachOwnership, notePidfd } from "./thread-owned.js";
 import { reclaimSelf } from "./threads.js";
 import { traceThreadExit, traceThreadName } from "./trace-recorder.js";
+import { reviveTransfers, type TransferRecord } from "./thread-transfer.js";
 import type { Future } from "../future/future.js";
 
 interface ThreadData {
@@ -44,6 +47,7 @@ interface ThreadData {
   moduleUrl: string;
   exportName: string;
   args: unknown[];
+  transfers: TransferRecord[];
 }
 
 function syncStream(fd: number): Writable {
@@ -101,10 +105,13 @@ process.on("exit", (code) => {
 });
 
 try {
+  // Before the user's module: the objects moved in are held by this thread from its start, so its
+  // exit handler gives them back however early it ends.
+  const args = await reviveTransfers(data.args, data.transfers);
   const mod = (await import(data.moduleUrl)) as Record<string, unknown>;
   const fn = mod[data.exportName];
   if (typeof fn !== "function") throw new TypeError(`${data.moduleUrl} has no exported function ${data.exportName}`);
-  const future = (fn as (...args: unknown[]) => Future<unknown>)(...data.args);
+  const future = (fn as (...args: unknown[]) => Future<unknown>)(...args);
   if (future === null || typeof future !== "object" || typeof future.poll !== "function") {
     throw new TypeError(`${data.exportName}(...) in ${data.moduleUrl} did not return a Future`);
   }

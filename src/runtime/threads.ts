@@ -11,8 +11,9 @@
  *
  * Contract: `join()` never stays pending once the thread is gone, also while the joiner is parked
  * in `blockOn`, where no Worker event can arrive; and what a dead thread held (its executor
- * indices, the sources it noted in the ownership table, the threads it started, which Node stops
- * with it, and theirs) is given back before `join()` completes.
+ * indices, the sources it noted in the ownership table, the objects moved into it through
+ * `transfer` such as thread channel ends, the threads it started, which Node stops with it, and
+ * theirs) is given back before `join()` completes.
  *
  * Implementation notes — how each end reaches a parked joiner:
  * - returned, threw, `process.exit`, an uncaught error: the thread's own exit handler records it
@@ -66,6 +67,7 @@ import {
 } from "./thread-owned.js";
 import { reclaimExecutorIndices, wakeHubBuffer, wakeRef } from "./wake-hub.js";
 import { closeTraceRegions } from "./trace-recorder.js";
+import { prepareTransfers, runThreadExitHooks, type ThreadTransferable, type Transfer } from "./thread-transfer.js";
 import type { Waker } from "../future/waker.js";
 
 /**
@@ -105,8 +107,12 @@ export interface ThreadOptions {
   export: string;
   /** Arguments for the export (structured-cloned). */
   args?: readonly unknown[];
-  /** Objects in `args` to move into the thread rather than copy (ArrayBuffers, MessagePorts, ...). */
-  transfer?: readonly TransferListItem[];
+  /**
+   * Objects in `args` to move into the thread rather than copy: what `postMessage` transfers
+   * (ArrayBuffers, MessagePorts, ...), and a thread channel's ends (`threadChannel`), which only
+   * move this way. Arrays and plain objects in `args` are searched for them.
+   */
+  transfer?: readonly (TransferListItem | ThreadTransferable)[];
   /** The thread's heap limits (Node's `resourceLimits`); exceeding them ends `join()` with a `ThreadError`. */
   resourceLimits?: ResourceLimits;
 }
@@ -187,11 +193,19 @@ class Thread<T> implements ThreadHandle<T> {
     readonly name: string,
     private readonly exportName: string,
     private readonly limits: ResourceLimits | undefined,
+    /** The objects moved into the thread: given back when it ends without doing so itself. */
+    private readonly transfers: readonly Transfer[],
     start: (outcome: ThreadOutcome, port: MessagePort, slot: number) => Worker,
   ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.slot = claimThreadSlot();
+    try {
+      this.slot = claimThreadSlot();
+    } catch (e) {
+      port1.close();
+      port2.close();
+      throw e;
+    }
     try {
       this.worker = start(this.outcome, port2, this.slot);
     } catch (e) {
@@ -201,6 +215,7 @@ class Thread<T> implements ThreadHandle<T> {
       throw e;
     }
     this.threadId = this.worker.threadId;
+    for (const t of transfers) t.moved(this.threadId);
     nameThread(this.slot, this.threadId);
     this.worker.on("error", (e) => {
       this.workerError = e;
@@ -345,7 +360,8 @@ class Thread<T> implements ThreadHandle<T> {
   /** The thread has ended: give back what it and the threads it started held; record a silent end. */
   private onGone(): void {
     this.gone = true;
-    reclaimGone(this.threadId);
+    const ids = reclaimGone(this.threadId);
+    for (const t of this.transfers) t.reclaim(ids);
     if (this.outcome.state === RUNNING) this.settle(this.terminating ? TERMINATED : CRASHED);
   }
 
@@ -433,29 +449,48 @@ export function spawnThread<T = unknown>(
     );
   for (const t of live) t.sweep();
   const url = o.module instanceof URL ? o.module.href : o.module;
-  const thread = new Thread<T>(o.name, o.export, o.resourceLimits, (outcome, port, slot) => {
-    return new Worker(ENTRY, {
-      eval: true,
-      name: o.name,
-      workerData: {
-        hub: wakeHubBuffer(),
-        reactor: reactorBuffer(),
-        owned: ownershipBuffer(),
-        outcome: outcome.buffer,
-        slot,
-        port,
-        name: o.name,
-        verbose: threadVerbose(),
-        moduleUrl: url,
-        exportName: o.export,
-        args: o.args ?? [],
-      },
-      transferList: [port, ...(o.transfer ?? [])],
-      ...(o.resourceLimits === undefined ? {} : { resourceLimits: o.resourceLimits }),
-    });
-  });
+  const moving = prepareTransfers(o.args ?? [], o.transfer ?? []);
+  let thread: Thread<T>;
+  try {
+    thread = new Thread<T>(o.name, o.export, o.resourceLimits, moving.transfers, (outcome, port, slot) =>
+      startWorker(o, url, moving, outcome, port, slot),
+    );
+  } catch (e) {
+    for (const t of moving.transfers) t.failed();
+    throw e;
+  }
   live.add(thread);
   return thread;
+}
+
+function startWorker(
+  o: ThreadOptions,
+  url: string,
+  moving: ReturnType<typeof prepareTransfers>,
+  outcome: ThreadOutcome,
+  port: MessagePort,
+  slot: number,
+): Worker {
+  return new Worker(ENTRY, {
+    eval: true,
+    name: o.name,
+    workerData: {
+      hub: wakeHubBuffer(),
+      reactor: reactorBuffer(),
+      owned: ownershipBuffer(),
+      outcome: outcome.buffer,
+      slot,
+      port,
+      name: o.name,
+      verbose: threadVerbose(),
+      moduleUrl: url,
+      exportName: o.export,
+      args: moving.args,
+      transfers: moving.records,
+    },
+    transferList: [port, ...(moving.native as TransferListItem[])],
+    ...(o.resourceLimits === undefined ? {} : { resourceLimits: o.resourceLimits }),
+  });
 }
 
 function checkOptions(o: ThreadOptions): void {
@@ -476,12 +511,16 @@ function checkOptions(o: ThreadOptions): void {
  * until Node stops them, after this handler; its parent reclaims them once this thread is gone.
  */
 export function reclaimSelf(): void {
+  runThreadExitHooks();
   reclaimExecutorIndices(thisThread);
   if (ownedHere() > 0) reclaimOwned([thisThread], reclaimDeadSource);
 }
 
-/** Gives back what thread `thread` (a Node `threadId`, ended) and the threads it started held. */
-function reclaimGone(thread: number): void {
+/**
+ * Gives back what thread `thread` (a Node `threadId`, ended) and the threads it started held;
+ * returns their ids.
+ */
+function reclaimGone(thread: number): number[] {
   const ids = [thread];
   reclaimDescendants(thread, (id, pidfd) => {
     if (id >= 0) ids.push(id);
@@ -490,4 +529,5 @@ function reclaimGone(thread: number): void {
   for (const id of ids) reclaimExecutorIndices(id);
   closeTraceRegions(ids);
   reclaimOwned(ids, reclaimDeadSource);
+  return ids;
 }

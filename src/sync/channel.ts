@@ -21,9 +21,9 @@
  * - Fairness is per channel; the cooperative budget applies: a loop that always finds room (or
  *   values) yields to the other tasks after its share of the turn.
  *
- * Threads: these ends live on one thread. `Sender` and `Receiver` are interfaces so that a
- * cross-thread channel (values structured-cloned through shared memory, waking parked threads)
- * can give the same API.
+ * Threads: these ends live on one thread. `Sender` and `Receiver` are interfaces: `threadChannel`
+ * (`thread-channel.ts`) gives the same API across threads (values structured-cloned through
+ * shared memory, waking parked threads).
  *
  * @module
  */

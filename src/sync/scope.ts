@@ -93,6 +93,11 @@ class ScopedTask<T> extends Waker implements JoinHandle<T> {
     this.joiner = null;
   }
 
+  /** Detaches, as dropping does: the scope still ends the task with itself. */
+  [Symbol.dispose](): void {
+    this.drop();
+  }
+
   abort(): void {
     this.aborted = true;
     this.task.abort();

@@ -83,4 +83,4 @@ export {
   socketError,
 } from "./socket.js";
 export type { InProgress } from "./socket.js";
-export { gettid, pidfdExited, pidfdOpen } from "./pidfd.js";
+export { gettid, pidfdExited, pidfdOpen, threadStartTime } from "./pidfd.js";

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import * as c from "./libc.js";
 import { EINTR, ERRNO, throwIoError } from "./errno.js";
 
@@ -65,4 +66,24 @@ export function pidfdExited(pidfd: number): boolean {
     const e = c.errno();
     if (e !== EINTR) throwIoError("poll", e);
   }
+}
+
+/**
+ * When thread `tid` of this process started, in clock ticks since boot (`starttime` of
+ * `/proc/self/task/<tid>/stat`), or null when this process has no such thread. A thread's
+ * `(tid, start time)` names it for good, where a tid alone is reused once the thread has ended:
+ * checked after a `pidfdOpen(tid)`, it says whether that pidfd names the thread meant.
+ */
+export function threadStartTime(tid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+  } catch {
+    return null;
+  }
+  // "tid (comm) state ppid ...": comm may hold spaces and parentheses, so count from the last ")".
+  // starttime is field 22; the state, field 3, is the first after the ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const start = Number(fields[22 - 3]);
+  return Number.isFinite(start) ? start : null;
 }

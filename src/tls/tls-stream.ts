@@ -268,6 +268,11 @@ export class TlsStream {
     return undefined;
   }
 
+  /** Closes, as {@link close} does: `using tls = yield* wait(TlsStream.connect(...))`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** Frees the TLS state and closes the connection. Closing twice is a no-op. */
   close(): void {
     const connection = this.connection;
