@@ -40,6 +40,7 @@ export type { ByteStream } from "./net/byte-stream.js";
 export { TcpListener } from "./net/tcp-listener.js";
 export { TlsStream } from "./tls/tls-stream.js";
 export type { TlsConnectOptions } from "./tls/options.js";
+export { TlsSessionCache } from "./tls/session-cache.js";
 export { lookup, type LookupAddress, type LookupOptions } from "./net/dns/lookup.js";
 export { Http, type HttpGetOptions, type HttpRequestOptions } from "./http/http.js";
 export type { HttpResponse } from "./http/parse-response.js";

@@ -274,6 +274,16 @@ export class Registration {
   }
 
   /**
+   * Forgets the wakers stored for both directions, leaving the source open and registered: events
+   * still update its readiness word, and wake nobody. For a source kept idle for later (a
+   * connection pool's): it then holds no executor's waker, so it neither keeps a run waiting nor
+   * hides a deadlock. The next poll stores a waker again.
+   */
+  releaseWakers(): void {
+    if (this.open) this.forgetWakers(table!);
+  }
+
+  /**
    * Deregisters and closes the fd, then wakes the tasks waiting on the source: their polls fail
    * with `IoError` `ECANCELED`. Closing twice is a no-op.
    */
@@ -339,17 +349,22 @@ export class Registration {
     return ex!.exports!;
   }
 
-  /** Forgets the wakers, gives the token back (a new generation for its next user). */
-  private release(): void {
-    this.open = false;
-    noteReleased(this.token);
-    const t = table!;
+  /** Empties both waker slots and releases their exports. */
+  private forgetWakers(t: TokenTable): void {
     const r = t.swapWaker(this.token, 1, 0);
     if (r !== 0) this.readerTable?.release(r - 1);
     const w = t.swapWaker(this.token, 2, 0);
     if (w !== 0) this.writerTable?.release(w - 1);
     this.reader = this.writer = null;
     this.readerTable = this.writerTable = null;
+  }
+
+  /** Forgets the wakers, gives the token back (a new generation for its next user). */
+  private release(): void {
+    this.open = false;
+    noteReleased(this.token);
+    const t = table!;
+    this.forgetWakers(t);
     live[this.token] = undefined;
     t.release(this.token);
   }
