@@ -43,5 +43,8 @@ export type { TlsConnectOptions } from "./tls/options.js";
 export { TlsSessionCache } from "./tls/session-cache.js";
 export { lookup, type LookupAddress, type LookupOptions } from "./net/dns/lookup.js";
 export { Http, type HttpGetOptions, type HttpRequestOptions } from "./http/http.js";
+export { HttpClient, connectDirect, type HttpClientOptions } from "./http/client.js";
+export type { Connector, HttpOrigin, PoolStats } from "./http/pool.js";
+export { HttpStreamResponse } from "./http/stream-response.js";
 export type { HttpResponse } from "./http/parse-response.js";
 export { IoError, TimeoutError, CancelledError, HttpParseError, DeadlockError, RuntimeError, TlsError, DnsError } from "./errors.js";

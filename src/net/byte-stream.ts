@@ -37,6 +37,11 @@ export interface ByteStream {
   /** Writes from `buf[off, off + len)`: bytes written, or `PENDING`. */
   pollWrite(waker: Waker, buf: Uint8Array, off: number, len: number): Poll<number>;
   /**
+   * Done once every byte written so far has gone out to the kernel (a TLS stream may hold
+   * ciphertext the socket did not take yet), else `PENDING` with `waker` stored.
+   */
+  pollFlush(waker: Waker): Poll<void>;
+  /**
    * Ends the sending side once what was written has gone out (a TLS stream's `close_notify`
    * included): done, or `PENDING` with `waker` stored. The peer then reads end of stream; reading
    * goes on. Calling it again once done does nothing.

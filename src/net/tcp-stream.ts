@@ -182,6 +182,12 @@ export class TcpStream implements Source, ByteStream {
     sys.shutdown(this.fd, sys.SHUT_WR);
   }
 
+  /** {@link ByteStream.pollFlush}: a write is handed to the kernel whole, so there is never anything left to flush. */
+  pollFlush(_waker: Waker): Poll<void> {
+    this.check("write");
+    return undefined;
+  }
+
   /**
    * {@link shutdown} as {@link ByteStream.pollShutdown}: a write is handed to the kernel whole, so
    * there is nothing to wait for (and shutting down twice is harmless).
