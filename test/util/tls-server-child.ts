@@ -11,7 +11,9 @@
  *     `reused`: whether the client resumed a session);
  *   - `/big/{n}`: `200` with n bytes (`i % 251`);
  *   - `/echo/{n}`: reads n more bytes after the head, answers them back;
- *   - `/truncate`: `Content-Length: 1000`, 10 bytes, then a TCP FIN with no `close_notify`.
+ *   - `/truncate`: `Content-Length: 1000`, 10 bytes, then a TCP FIN with no `close_notify`;
+ *   - `/until-close/{text}`: a body without length (read until the close), then `close_notify`;
+ *     `/until-close/{text}/cut`: the same ended by a TCP FIN alone.
  * - `silent`: accepts and never sends a byte (a handshake that stalls).
  * - `hangup`: accepts and closes at once (end of stream during the handshake).
  * - `plain`: answers whatever comes with a plain-text HTTP 400 (a server that does not speak TLS).
@@ -88,6 +90,9 @@ function serveTls(secureContext: SecureContext, raw: Socket): void {
     } else if (route === "echo") {
       echo = { want: Number(arg), got: [head.subarray(end + 4)], size: head.length - end - 4 };
       if (echo.size >= echo.want) tls.end(response(Buffer.concat(echo.got).subarray(0, echo.want)));
+    } else if (route === "until-close") {
+      // A body read until the close, which ends with close_notify (tls.end) or without it (a FIN).
+      tls.write(`HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n${arg}`, () => (path.endsWith("/cut") ? raw.end() : tls.end()));
     } else if (route === "truncate") {
       // Once the record is on the wire, end the TCP stream under TLS: a FIN with no close_notify.
       tls.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789", () => raw.end());
