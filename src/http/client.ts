@@ -34,7 +34,15 @@ import { serializeRequest, type RequestOptions } from "./serialize.js";
 import { BodyPieces, HttpStreamResponse } from "./stream-response.js";
 import { resolveTarget, type HttpAddressOptions } from "./target.js";
 
-/** What {@link HttpClient.request} (and `Http.request`) takes. */
+/**
+ * What {@link HttpClient.request}, {@link HttpClient.send} (and `Http.request`, `Http.stream`) take.
+ *
+ * @example
+ * ```ts
+ * const options: HttpRequestOptions = { method: "POST", url: "https://localhost:8443/items", body: "{}",
+ *   headers: { "Content-Type": "application/json" }, timeoutMs: 5000, tls: { servername: "localhost" } };
+ * ```
+ */
 export interface HttpRequestOptions extends HttpAddressOptions {
   /** Default "GET". */
   method?: string;
@@ -55,7 +63,14 @@ export interface HttpRequestOptions extends HttpAddressOptions {
   signal?: AbortSignal;
 }
 
-/** What {@link HttpClient} takes. */
+/**
+ * What {@link HttpClient} takes.
+ *
+ * @example
+ * ```ts
+ * const options: HttpClientOptions = { maxConnectionsPerOrigin: 16, idleTimeoutMs: 2000, maxCachedSessions: 0 };
+ * ```
+ */
 export interface HttpClientOptions {
   /**
    * The most connections open to one origin at once, in use or idle (default 256); requests
@@ -73,7 +88,15 @@ export interface HttpClientOptions {
   connector?: Connector;
 }
 
-/** The default {@link Connector}: a TCP connection, with a TLS handshake over it for `https`. */
+/**
+ * The default {@link Connector}: a TCP connection, with a TLS handshake over it for `https`.
+ *
+ * @example
+ * ```ts
+ * let opened = 0;
+ * const client = new HttpClient({ connector: (origin) => (opened++, connectDirect(origin)) });
+ * ```
+ */
 export function connectDirect(origin: HttpOrigin): Future<TcpStream | TlsStream> {
   return origin.scheme === "https" ? TlsStream.connect(origin.address, origin.tls) : TcpStream.connect(origin.address);
 }
@@ -112,7 +135,8 @@ export class HttpClient {
   private readonly defaultTls: TlsConnectOptions;
 
   constructor(options: HttpClientOptions = {}) {
-    const max = checkLimit("maxConnectionsPerOrigin", options.maxConnectionsPerOrigin, 1, 256);
+    // Infinity: as many permits as a semaphore holds.
+    const max = Math.min(checkLimit("maxConnectionsPerOrigin", options.maxConnectionsPerOrigin, 1, 256), Number.MAX_SAFE_INTEGER);
     const idle = checkLimit("idleTimeoutMs", options.idleTimeoutMs, 0, 4000);
     this.sessions = new TlsSessionCache(checkLimit("maxCachedSessions", options.maxCachedSessions, 0, 100));
     this.pool = new ConnectionPool(max, idle);

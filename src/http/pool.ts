@@ -100,7 +100,15 @@ export class Origin implements HttpOrigin {
   }
 }
 
-/** Counts of what a pool has done, for tests and monitoring. */
+/**
+ * Counts of what an `HttpClient`'s pool has done, for tests and monitoring (`client.stats()`).
+ *
+ * @example
+ * ```ts
+ * const { opened, reused }: PoolStats = Http.defaultClient().stats();
+ * console.log(`${reused} of ${opened + reused} requests went on a kept-alive connection`);
+ * ```
+ */
 export interface PoolStats {
   /** Connections opened. */
   opened: number;
