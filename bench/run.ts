@@ -22,12 +22,12 @@ import { median } from "./lib/stats.js";
 import { fmt, fmtRatio, table } from "./lib/table.js";
 import { WORKLOADS, type Contender, type Ctx, type Metrics, type Options, type Workload } from "./workloads.js";
 
-const HELP = `usage: node dist/bench/run.js [W1 W2 W2d W3 W4 W5 W6 W7 W8 W9 ...] [options]
+const HELP = `usage: node dist/bench/run.js [W1 W2 W2k W2s W2d W3 W4 W5 W6 W7 W8 W9 ...] [options]
 
   (no workload)      all of them, in that order
   --rounds N         rounds per workload (default 5; 2 with --quick)
   --quick            fewer rounds (2) and 5 s wrk runs instead of 10 s
-  --server ours|node the delay server W1/W2/W2d/W6 target (default: ours when
+  --server ours|node the delay server W1/W2/W2k/W2d/W6 target (default: ours when
                      dist/src/bin/delayserver.js is built, else node)
   --only a,b         only these contenders (e.g. --only ours-inline,net)
   --effect-dir DIR   where to find the effect package when it is not in node_modules
@@ -105,7 +105,7 @@ function parseCli(argv: string[]): { ids: string[]; opts: Options; only: Set<str
     else if (a === "--effect-dir") effectDir = value();
     else if (a === "--wrk-seconds") wrkSeconds = Number(value());
     else if (a === "--baseline") baseline = baselineRoot(value());
-    else if (/^w\d+d?$/i.test(a)) ids.push(a.toUpperCase().replace(/D$/, "d"));
+    else if (/^w\d+[dks]?$/i.test(a)) ids.push(a.toUpperCase().replace(/[DKS]$/, (x) => x.toLowerCase()));
     else throw new Error(`unknown argument ${a}\n\n${HELP}`);
   }
   for (const id of ids)

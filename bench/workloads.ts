@@ -1,5 +1,5 @@
 /**
- * The workloads W1..W10 (W1..W7 from DESIGN.md, W8..W10 the sync primitives) ("Benchmark workloads") and their contenders, as data the
+ * The workloads (W1..W7 from DESIGN.md, W2k/W2s keep-alive and HTTPS, W8..W10 the sync primitives) ("Benchmark workloads") and their contenders, as data the
  * runner (run.ts) interleaves. A contender's `run` returns the metrics of one run or throws (a
  * failed run: wrong body, crash, timeout); `skip` says why it cannot run here, if it cannot.
  *
@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { runChild, type ChildResult } from "./lib/proc.js";
+import { httpsTargetSkip, startHttpsTarget } from "./lib/https-target.js";
 import { checkServer, OURS_SERVER, ROOT, startServer, type RunningServer, type ServerKind } from "./lib/server.js";
 import { runWrk } from "./lib/wrk.js";
 
@@ -134,6 +135,37 @@ function fanOut(workload: string): Contender[] {
   ];
 }
 
+/** W2k: keep-alive clients against the delay server (the one `--server` chose). */
+function keepAlive(): Contender[] {
+  const args = (c: string) => (ctx: Ctx) => [c, "--workload", "W2k", "--port", String(ctx.server!.port)];
+  const o = { fd: true, timeoutS: 120 };
+  return [
+    client("ours-thread", true, "http-keepalive.js", args("ours-thread"), o),
+    client("ours-inline", true, "http-keepalive.js", args("ours-inline"), o),
+    client("http.get", false, "http-keepalive.js", args("http.get"), o),
+    client("fetch", false, "http-keepalive.js", args("fetch"), o),
+  ];
+}
+
+/** W2s: one contender = start the node:https delay server on core 0, then the client on core 1 (trusting the test CA). */
+function secureKeepAlive(name: string, ours: boolean): Contender {
+  return {
+    name,
+    ours,
+    async run(ctx) {
+      const target = await startHttpsTarget(ctx.opts.pin);
+      try {
+        const argv = [NODE, `${ROOT}dist/bench/http-keepalive.js`, name, "--workload", "W2s", "--port", String(target.port), "--ca", target.caFile];
+        const env = { ...ctx.env, NODE_EXTRA_CA_CERTS: target.caFile };
+        const r = await runChild(argv, { core: ctx.opts.pin ? 1 : null, raiseFd: true }, env, 180_000);
+        return metricsOf(name, r);
+      } finally {
+        await target.stop();
+      }
+    },
+  };
+}
+
 const wall: Metric = { key: "wallMs", label: "wall ms", better: "lower", ratio: true };
 const cpu: Metric = { key: "cpuMs", label: "CPU ms", better: "lower", ratio: true };
 const rss: Metric = { key: "maxRssMiB", label: "peak RSS MiB", better: "lower", ratio: true };
@@ -199,6 +231,30 @@ export const WORKLOADS: Workload[] = [
       { metric: "cpuMs", vs: "http.get", op: "<=", value: 0.3 },
       { metric: "maxRssMiB", vs: "net", op: "<=", value: 0.6 },
     ],
+  },
+  {
+    id: "W2k",
+    title: "keep-alive: 10,000 GETs /0/k{i}, 1,000 in flight, at most 50 connections",
+    usesServer: true,
+    contenders: keepAlive(),
+    metrics: [wall, cpu, rss],
+    primary: "cpuMs",
+    targets: [],
+  },
+  {
+    id: "W2s",
+    title: "https keep-alive: 10,000 GETs /0/s{i} from a node:https server, 1,000 in flight, at most 50 connections",
+    usesServer: false,
+    skip: httpsTargetSkip,
+    contenders: [
+      secureKeepAlive("ours-thread", true),
+      secureKeepAlive("ours-inline", true),
+      secureKeepAlive("https.get", false),
+      secureKeepAlive("fetch", false),
+    ],
+    metrics: [wall, cpu, rss],
+    primary: "cpuMs",
+    targets: [],
   },
   {
     id: "W2d",

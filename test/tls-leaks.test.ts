@@ -88,7 +88,7 @@ test("200 sequential connections: live SSL objects and open fds back to the base
       }
     }),
   );
-  assert.deepEqual(liveObjects(), { ssl: 0, ctx });
+  assert.deepEqual(liveObjects(), { ssl: 0, ctx, session: 0 });
   assert.equal(openFdCount(), fds);
 });
 
@@ -115,12 +115,12 @@ test("50 concurrent handshakes dropped halfway by timeout(): every SSL object an
 test("contexts are freed exactly once: clearing the cache brings the context count to zero", () => {
   assert.ok(liveObjects().ctx >= 1);
   clearContextCache();
-  assert.deepEqual(liveObjects(), { ssl: 0, ctx: 0 });
+  assert.deepEqual(liveObjects(), { ssl: 0, ctx: 0, session: 0 });
   clearContextCache();
-  assert.deepEqual(liveObjects(), { ssl: 0, ctx: 0 });
+  assert.deepEqual(liveObjects(), { ssl: 0, ctx: 0, session: 0 });
   // A new connection makes a new one.
   executor.blockOn(httpsGet(at("leaf"), "/hello/again", { ca: certs.ca }));
-  assert.deepEqual(liveObjects(), { ssl: 0, ctx: 1 });
+  assert.deepEqual(liveObjects(), { ssl: 0, ctx: 1, session: 0 });
 });
 
 test("more distinct `ca` sets than the cache holds: the oldest contexts are freed, the count stays bounded", () => {
@@ -129,5 +129,5 @@ test("more distinct `ca` sets than the cache holds: the oldest contexts are free
     // The same CA, made distinct by a comment line: a different key each time.
     executor.blockOn(httpsGet(at("leaf"), "/hello/x", { ca: `# ${i}\n${certs.ca}` }));
   }
-  assert.deepEqual(liveObjects(), { ssl: 0, ctx: 8 });
+  assert.deepEqual(liveObjects(), { ssl: 0, ctx: 8, session: 0 });
 });

@@ -3,27 +3,34 @@
  * W1/W2/W2d/W6 when ours is not built yet (or with `--server node`). Same contract and CLI as ours
  * (DESIGN, "The delay server's contract"):
  *
- *   node dist/bench/contenders/node-delay-server.js [host] [--port P] [--quiet]
+ *   node dist/bench/contenders/node-delay-server.js [host] [--port P] [--quiet] [--tls-key FILE --tls-cert FILE]
  *
  * `GET /{delay_ms}/{message}` -> 200 text/plain, body = the percent-decoded rest of the path, after
  * `delay_ms` (0 answers at once, not through a 1 ms `setTimeout`); a bad delay -> 400; fewer than two
  * segments -> 404; another method -> 405. Keep-alive by default, `Connection: close` honoured (Node
  * does both), idle keep-alive closed after 5 s, headers must arrive within 10 s. Listens with the
  * system's maximum backlog (65535, clamped by the kernel to net.core.somaxconn; Node's default would be 511).
- * Prints `listening on http://host:port` on stdout once listening; SIGINT/SIGTERM close it.
+ * Prints `listening on http://host:port` on stdout once listening; SIGINT/SIGTERM close it. With
+ * `--tls-key` and `--tls-cert` it is a `node:https` server (W2s's target), otherwise the same.
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 
 const args = process.argv.slice(2);
 let host = "127.0.0.1";
 let port = 8080;
 let quiet = false;
+let tlsKey: string | null = null;
+let tlsCert: string | null = null;
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (a === "--port") port = Number(args[++i]);
   else if (a === "--quiet") quiet = true;
+  else if (a === "--tls-key") tlsKey = readFileSync(args[++i]!, "utf8");
+  else if (a === "--tls-cert") tlsCert = readFileSync(args[++i]!, "utf8");
   else if (!a.startsWith("--")) host = a;
 }
 
@@ -35,7 +42,7 @@ function send(res: http.ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-const server = http.createServer((req, res) => {
+const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
   if (req.method !== "GET") {
     res.setHeader("Allow", "GET");
     send(res, 405, "method not allowed\n");
@@ -65,7 +72,9 @@ const server = http.createServer((req, res) => {
   if (!quiet) console.log(`#${n} - ${delay}ms: ${message}`);
   if (delay === 0) send(res, 200, message);
   else setTimeout(() => send(res, 200, message), delay);
-});
+};
+const server: http.Server =
+  tlsKey !== null && tlsCert !== null ? https.createServer({ key: tlsKey, cert: tlsCert }, handler) : http.createServer(handler);
 server.keepAliveTimeout = 5000;
 server.headersTimeout = 10_000;
 server.requestTimeout = 0;
@@ -73,7 +82,7 @@ server.requestTimeout = 0;
 server.listen({ host, port, backlog: 65535 }, () => {
   const addr = server.address();
   const p = typeof addr === "object" && addr !== null ? addr.port : port;
-  console.log(`listening on http://${host}:${p}`);
+  console.log(`listening on ${tlsKey !== null ? "https" : "http"}://${host}:${p}`);
 });
 
 for (const sig of ["SIGINT", "SIGTERM"] as const) {

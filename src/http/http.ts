@@ -1,22 +1,25 @@
 /**
- * `Http.get` (the book's `HttpGetFuture`) and `Http.request`: HTTP/1.1 client futures on
- * `TcpStream`.
+ * `Http.get` (the book's `HttpGetFuture`), `Http.request` and `Http.stream`: the HTTP/1.1 client's
+ * front door.
  *
- * Both are lazy: nothing happens until the first poll, which connects. Then the request is
- * written and the response read, each syscall tried first and waited for only on `EAGAIN`, with
- * the waker stored before the retry (see `TcpStream`). The socket is deregistered and closed when
- * the future finishes, fails, or is dropped.
- *
- * - `Http.get(path)` sends `GET {path}` with `Connection: close` and resolves to the whole
- *   response text, status line and headers included: what the book's `HttpGetFuture` returns. The
- *   response is parsed as it arrives, so a malformed or truncated one is an `HttpParseError`
- *   rather than text that looks like a success, and reading stops at its end.
+ * - `Http.get(path)` sends `GET {path}` with `Connection: close` on a connection of its own and
+ *   resolves to the whole response text, status line and headers included: what the book's
+ *   `HttpGetFuture` returns. The response is parsed as it arrives, so a malformed or truncated one
+ *   is an `HttpParseError` rather than text that looks like a success, and reading stops at its
+ *   end. It is lazy: nothing happens until the first poll, which connects; the socket is
+ *   deregistered and closed when the future finishes, fails, or is dropped. No pool is in its
+ *   way.
  * - `Http.request({...})` resolves to a parsed `HttpResponse` (status, case-insensitive headers,
- *   body bytes and text), handling `Content-Length`, chunked and read-until-close bodies, and
- *   failing with `HttpParseError` on malformed or truncated responses.
- * - Limits (every one settable): the body at most `maxBodyBytes` (64 MiB), for `Http.get` the
- *   whole text at most that plus the 16 KiB head limit; the head 16 KiB; 32 interim (1xx)
- *   responses. Memory stays within twice what is kept plus a constant, whatever the chunking.
+ *   body bytes and text), and `Http.stream({...})` to a response whose body is read piece by
+ *   piece: both through the thread's default `HttpClient`, which keeps connections alive (see
+ *   `client.ts`).
+ * - `https://` URLs go over `TlsStream` (the `tls` option says how the server is verified);
+ *   bodies read until the close need the server's `close_notify`, and complete `Content-Length`
+ *   or chunked bodies stop reading without waiting for it.
+ * - Limits (every one settable): the body at most `maxBodyBytes` (64 MiB; none for a streamed
+ *   body), for `Http.get` the whole text at most that plus the 16 KiB head limit; the head
+ *   16 KiB; 32 interim (1xx) responses. Memory stays within twice what is kept plus a constant,
+ *   whatever the chunking.
  * - Fairness: each read spends one unit of the task's cooperative budget (`Waker.consumeBudget`,
  *   spent by the stream's `pollRead`); when it runs out the future returns `PENDING` with the task
  *   woken, so a server that never stops sending cannot hold the thread, and a `timeoutMs` always
@@ -30,17 +33,23 @@
  *
  * @module
  */
-import { DnsError, HttpParseError, IoError } from "../errors.js";
+import { HttpParseError } from "../errors.js";
 import { PENDING, describeFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { timeout } from "../time/timeout.js";
 import type { Waker } from "../future/waker.js";
+import type { ByteStream } from "../net/byte-stream.js";
 import { TcpStream } from "../net/tcp-stream.js";
-import { WOULD_BLOCK } from "../sys/index.js";
+import { abortable } from "../sync/abort.js";
+import type { TlsConnectOptions } from "../tls/options.js";
+import { TlsStream } from "../tls/tls-stream.js";
+import { HttpClient, type HttpRequestOptions } from "./client.js";
+import { named, scratch } from "./client-request.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./parse-body.js";
 import { PendingBytes } from "./parse-buffer.js";
 import { DEFAULT_MAX_HEADER_BYTES } from "./parse-headers.js";
 import { ResponseParser, type HttpResponse } from "./parse-response.js";
 import { serializeRequest, type RequestOptions } from "./serialize.js";
+import type { HttpStreamResponse } from "./stream-response.js";
 import { resolveTarget, type HttpAddressOptions, type HttpTarget } from "./target.js";
 import {
   publishRequestDone,
@@ -50,7 +59,7 @@ import {
   type HttpRequestEvent,
 } from "./request-events.js";
 
-const scratch = Buffer.allocUnsafe(64 * 1024);
+export type { HttpRequestOptions } from "./client.js";
 
 /** Options of {@link Http.get}. */
 export interface HttpGetOptions extends HttpAddressOptions {
@@ -61,20 +70,10 @@ export interface HttpGetOptions extends HttpAddressOptions {
    * 16 KiB head limit. More is an `HttpParseError`.
    */
   maxBodyBytes?: number;
-}
-
-/** What {@link Http.request} takes. */
-export interface HttpRequestOptions extends HttpAddressOptions {
-  /** Default "GET". */
-  method?: string;
-  /** A path (on `host`:`port`, default 127.0.0.1:8080), or a full `http://` URL. */
-  url: string;
-  headers?: Readonly<Record<string, string>>;
-  body?: Uint8Array | string;
-  /** Fail with `TimeoutError` (`ETIMEDOUT`) if connect + request + response take longer. */
-  timeoutMs?: number;
-  /** Largest body accepted (default 64 MiB); more is an `HttpParseError`. */
-  maxBodyBytes?: number;
+  /** For `https:`: how the server is verified (`ca`, `servername`, ...). */
+  tls?: TlsConnectOptions;
+  /** Give up when this signal aborts: the connection is closed and the future throws `signal.reason`. */
+  signal?: AbortSignal;
 }
 
 const CONNECT = 0;
@@ -82,11 +81,11 @@ const WRITE = 1;
 const READ = 2;
 const DONE = 3;
 
-/** The shared state machine: connect, write the request, read until the subclass is satisfied. */
+/** The state machine: connect, write the request, read until the subclass is satisfied. */
 abstract class HttpFuture<T> implements Future<T> {
   private state = CONNECT;
-  private connecting: Future<TcpStream> | null;
-  private stream: TcpStream | null = null;
+  private connecting: Future<ByteStream> | null;
+  private stream: ByteStream | null = null;
   private written = 0;
   private readonly request: Uint8Array;
   /** The diagnostics channel message of this request: undefined before the first poll, null if nobody listens. */
@@ -95,9 +94,10 @@ abstract class HttpFuture<T> implements Future<T> {
   constructor(
     private readonly target: HttpTarget,
     request: RequestOptions,
+    tls: TlsConnectOptions | undefined,
   ) {
     this.request = serializeRequest(request);
-    this.connecting = TcpStream.connect(target.address);
+    this.connecting = target.scheme === "https" ? TlsStream.connect(target.address, tls) : TcpStream.connect(target.address);
   }
 
   /** Takes bytes received (valid during the call only); returns the output once complete, else undefined. */
@@ -113,13 +113,7 @@ abstract class HttpFuture<T> implements Future<T> {
       out = this.step(waker);
     } catch (e) {
       this.finish();
-      // Name the peer, as Node's errors do. A connect's error names it already (with its
-      // `address` and `port`), and a lookup's is a DnsError naming the host: those go as they are.
-      const address = this.target.address;
-      const error =
-        e instanceof IoError && !(e instanceof DnsError) && e.address === undefined && !e.message.includes(address)
-          ? new IoError(e.code, e.errno, e.syscall, `${e.syscall} ${e.code} ${address}`)
-          : e;
+      const error = named(e, this.target.address);
       if (this.event !== null) publishRequestFailed(this.event, error);
       throw error;
     }
@@ -135,11 +129,17 @@ abstract class HttpFuture<T> implements Future<T> {
           ? "connect"
           : describeFuture(this.connecting)
         : this.state === WRITE
-          ? `writing fd ${this.stream?.fd}`
+          ? `writing${this.on()}`
           : this.state === READ
-            ? `reading fd ${this.stream?.fd}`
+            ? `reading${this.on()}`
             : "done";
     return `Http ${this.target.address}${this.target.path}: ${stage}`;
+  }
+
+  /** What the stream is, for {@link describe}: its fd, or that it is TLS. */
+  private on(): string {
+    const s = this.stream;
+    return s instanceof TcpStream ? ` fd ${s.fd}` : s instanceof TlsStream ? " (TLS)" : "";
   }
 
   drop(): void {
@@ -156,20 +156,19 @@ abstract class HttpFuture<T> implements Future<T> {
       this.state = WRITE;
     }
     const stream = this.stream!;
-    let stored = false;
-    while (this.state === WRITE) {
-      const n = stream.tryWrite(this.request, this.written);
-      if (n === WOULD_BLOCK) {
-        if (stored) return PENDING;
-        stream.waitWritable(waker);
-        stored = true;
-      } else if ((this.written += n) === this.request.length) {
-        this.state = READ;
+    if (this.state === WRITE) {
+      const request = this.request;
+      while (this.written < request.length) {
+        const n = stream.pollWrite(waker, request, this.written, request.length - this.written);
+        if (n === PENDING) return PENDING;
+        this.written += n;
       }
+      if (stream.pollFlush(waker) === PENDING) return PENDING;
+      this.state = READ;
     }
     for (;;) {
       // The stream's read spends one unit of the task's budget (and, out of it, wakes and pends).
-      const n = stream.pollRead(waker, scratch);
+      const n = stream.pollRead(waker, scratch, 0, scratch.length);
       if (n === PENDING) return PENDING;
       const out = n === 0 ? this.ended() : this.received(scratch.subarray(0, n));
       if (out !== undefined) {
@@ -201,7 +200,7 @@ class HttpGetFuture extends HttpFuture<string> {
   constructor(target: HttpTarget, options: HttpGetOptions) {
     const request: RequestOptions = { path: target.path, host: target.host };
     if (target.authorization !== undefined) request.headers = { Authorization: target.authorization };
-    super(target, request);
+    super(target, request, options.tls);
     const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.maxBytes = maxBodyBytes + DEFAULT_MAX_HEADER_BYTES;
     this.parser = new ResponseParser({ maxBodyBytes, discardBody: true });
@@ -227,61 +226,67 @@ class HttpGetFuture extends HttpFuture<string> {
   }
 }
 
-/** A parsed response; reading stops as soon as the message is complete. */
-class HttpRequestFuture extends HttpFuture<HttpResponse> {
-  private readonly parser: ResponseParser;
-
-  constructor(target: HttpTarget, options: HttpRequestOptions) {
-    const method = options.method ?? "GET";
-    const request: RequestOptions = { method, path: target.path, host: target.host };
-    let headers = options.headers;
-    if (target.authorization !== undefined && !Object.keys(headers ?? {}).some((name) => name.toLowerCase() === "authorization")) {
-      headers = { ...headers, Authorization: target.authorization };
-    }
-    if (headers !== undefined) request.headers = headers;
-    if (options.body !== undefined) request.body = options.body;
-    super(target, request);
-    this.parser = new ResponseParser(options.maxBodyBytes === undefined ? { method } : { method, maxBodyBytes: options.maxBodyBytes });
-  }
-
-  protected received(bytes: Buffer): HttpResponse | undefined {
-    return this.parser.push(bytes);
-  }
-
-  protected ended(): HttpResponse {
-    return this.parser.end();
-  }
+function withLimits<T>(f: Future<T>, options: HttpGetOptions): Future<T> {
+  let out = options.timeoutMs === undefined ? f : timeout(f, options.timeoutMs);
+  if (options.signal !== undefined) out = abortable(out, options.signal);
+  return out;
 }
 
-function withTimeout<T>(f: Future<T>, ms: number | undefined): Future<T> {
-  return ms === undefined ? f : timeout(f, ms);
-}
+/** The thread's default client (module state is per thread: each worker has its own). */
+let defaultClient: HttpClient | null = null;
 
 /**
  * The HTTP client.
  *
  * @example
+ * <!-- ts-check
+ * declare const ca: string;
+ * -->
  * ```ts
  * init().blockOn(coroutine(function* () {
  *   const text = yield* wait(Http.get("/1000/HelloWorld"));       // from 127.0.0.1:8080
  *   const res = yield* wait(Http.request({ url: "http://127.0.0.1:8080/0/hi" }));
  *   console.log(res.status, res.headers.get("content-type"), res.text());
  *   const big = yield* wait(Http.request({ url: "/0/x", port: 9000, maxBodyBytes: 1 << 30 }));
+ *   const streamed = yield* wait(Http.stream({ url: "https://localhost:8443/file", tls: { ca } }));
+ *   for (let piece = yield* wait(streamed.read()); piece !== null; piece = yield* wait(streamed.read())) console.log(piece.length);
  * }));
  * ```
  */
 export const Http = Object.freeze({
   /**
    * `GET pathOrUrl`; resolves to the whole response text (status line, headers and body as
-   * received), as the book's `HttpGetFuture` does. A bare path goes to 127.0.0.1:8080 unless
-   * `host`/`port` say otherwise.
+   * received), as the book's `HttpGetFuture` does, on a connection of its own (`Connection:
+   * close`). A bare path goes to 127.0.0.1:8080 unless `host`/`port` say otherwise.
    */
   get(pathOrUrl: string, options: HttpGetOptions = {}): Future<string> {
-    return withTimeout(new HttpGetFuture(resolveTarget(pathOrUrl, options), options), options.timeoutMs);
+    return withLimits(new HttpGetFuture(resolveTarget(pathOrUrl, options), options), options);
   },
 
-  /** Any request; resolves to the parsed response. A bare path goes to `host`:`port` (default 127.0.0.1:8080). */
+  /**
+   * Any request through the thread's default {@link HttpClient} (kept-alive connections);
+   * resolves to the parsed response, body buffered. A bare path goes to `host`:`port` (default
+   * 127.0.0.1:8080).
+   */
   request(options: HttpRequestOptions): Future<HttpResponse> {
-    return withTimeout(new HttpRequestFuture(resolveTarget(options.url, options), options), options.timeoutMs);
+    return Http.defaultClient().request(options);
+  },
+
+  /**
+   * Any request through the thread's default {@link HttpClient}; resolves once the head has
+   * arrived, to a response whose body is read piece by piece (see `HttpStreamResponse`).
+   */
+  stream(options: HttpRequestOptions): Future<HttpStreamResponse> {
+    return Http.defaultClient().send(options);
+  },
+
+  /**
+   * The thread's default client, which `request` and `stream` go through: made on first use, and
+   * again after it is closed (`Http.defaultClient().close()` closes its idle connections and
+   * frees its TLS sessions).
+   */
+  defaultClient(): HttpClient {
+    if (defaultClient === null || defaultClient.isClosed) defaultClient = new HttpClient();
+    return defaultClient;
   },
 });

@@ -18,7 +18,8 @@
  * - Memory: what is kept is copied into one buffer that grows by doubling (never past a declared
  *   length), so a body costs at most twice its size plus {@link INITIAL_BODY_BYTES}, however it
  *   is chunked and however large a length the peer announces. With `discard` set the bytes are
- *   counted and checked, not kept. Callers may reuse the buffer they read into.
+ *   counted and checked, not kept; with `onData` they are handed over as they are decoded (a
+ *   streamed body). Callers may reuse the buffer they read into.
  *
  * @module
  */
@@ -58,6 +59,11 @@ export interface BodyLimits {
   strict: boolean;
   /** Count and check the body, but keep none of it. */
   discard: boolean;
+  /**
+   * Hand each piece of the body to this as it is decoded (`data[start..end)`, valid during the
+   * call only), keeping none of it: a streamed body.
+   */
+  onData?: ((data: Buffer, start: number, end: number) => void) | undefined;
 }
 
 /** The most significant hex digits of a chunk size: 2^48 - 1 is far above any limit and exact in a double. */
@@ -140,7 +146,8 @@ export class BodyDecoder {
         throw fail(`body exceeds ${limits.maxBodyBytes} bytes (Content-Length: ${declared})`, 413);
       }
       this.length = framing;
-      if (framing > 0 && !limits.discard) this.store = Buffer.allocUnsafe(Math.min(framing, INITIAL_BODY_BYTES));
+      if (framing > 0 && !limits.discard && limits.onData === undefined)
+        this.store = Buffer.allocUnsafe(Math.min(framing, INITIAL_BODY_BYTES));
       this.state = framing === 0 ? DONE : LENGTH;
     } else {
       this.length = -1;
@@ -267,7 +274,10 @@ export class BodyDecoder {
   /** Copies `data[pos..pos+take)` into the body, growing the store by doubling. */
   private keep(data: Buffer, pos: number, take: number): void {
     const need = this.received + take;
-    if (!this.limits.discard) {
+    const onData = this.limits.onData;
+    if (onData !== undefined) {
+      if (take > 0) onData(data, pos, pos + take);
+    } else if (!this.limits.discard) {
       if (need > this.store.length) this.grow(need);
       data.copy(this.store, this.received, pos, pos + take);
     }

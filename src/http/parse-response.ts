@@ -77,6 +77,25 @@ export interface ResponseParserOptions {
   maxInterimResponses?: number;
   /** Check the body's framing and size but keep none of it (`body` is empty). Default false. */
   discardBody?: boolean;
+  /**
+   * Hand the body over as it is decoded instead of keeping it (`body` is empty): each piece is
+   * `data[start..end)`, valid during the call only. For a streamed body.
+   */
+  onBody?: (data: Buffer, start: number, end: number) => void;
+}
+
+/**
+ * The status line and headers of a response, known before its body (see {@link ResponseParser.head}).
+ *
+ * @example
+ * ```ts
+ * const head: ResponseHead = { status: 200, statusText: "OK", headers: new HttpHeaders() };
+ * ```
+ */
+export interface ResponseHead {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: HttpHeaders;
 }
 
 /** The default limit on interim responses before a final one. */
@@ -143,6 +162,10 @@ export class ResponseParser {
   private lineChecked = false;
   private status = 0;
   private statusText = "";
+  /** The final response's version is HTTP/1.1 (else 1.0). */
+  private http11 = false;
+  /** The final response's body runs until the connection closes. */
+  private closeDelimited = false;
   private headers = new HttpHeaders();
   private decoder: BodyDecoder | undefined;
   private response: HttpResponse | undefined;
@@ -158,7 +181,29 @@ export class ResponseParser {
       unfold: true,
       strict: false,
       discard: options.discardBody ?? false,
+      onData: options.onBody,
     };
+  }
+
+  /**
+   * The final response's status line and headers once they are parsed (its body may still be on
+   * its way), else `undefined`.
+   */
+  get head(): ResponseHead | undefined {
+    if (this.state === HEAD) return undefined;
+    return { status: this.status, statusText: this.statusText, headers: this.headers };
+  }
+
+  /**
+   * Once the response is complete: whether the connection may carry another request (RFC 9112
+   * §9.3): HTTP/1.1 without `Connection: close`, or HTTP/1.0 with `Connection: keep-alive`, and a
+   * body that did not run until the close. A 101 hands the connection to another protocol: false.
+   */
+  get keepAlive(): boolean {
+    if (this.state !== DONE || this.closeDelimited || this.status === 101) return false;
+    const connection = this.headers.get("connection");
+    const items = connection === undefined ? [] : listItems(connection);
+    return this.http11 ? !items.includes("close") : items.includes("keep-alive");
   }
 
   /** Once the response is complete: how many of the bytes received came after its end (ignored). */
@@ -239,7 +284,7 @@ export class ResponseParser {
       }
       this.skipped = 0;
       this.lineChecked = false;
-      this.head(latin1(data, pos, end));
+      this.parseHead(latin1(data, pos, end));
       pos = end;
     }
     if (this.state === BODY) {
@@ -259,7 +304,7 @@ export class ResponseParser {
   }
 
   /** Handles a complete head, decoded: status line, headers, then the body's framing. */
-  private head(text: string): void {
+  private parseHead(text: string): void {
     const lf = text.indexOf("\n");
     const line = text.slice(0, text.charCodeAt(lf - 1) === 13 ? lf - 1 : lf);
     const match = STATUS_LINE.exec(line);
@@ -272,12 +317,14 @@ export class ResponseParser {
     }
     this.status = status;
     this.statusText = match[2] ?? "";
+    this.http11 = line.charCodeAt(7) === 49; // "HTTP/1.1"[7]
     parseFields(text, lf + 1, this.headers, true, fail);
     const framing = this.framing();
     if (framing === 0) {
       this.finish(EMPTY, undefined);
       return;
     }
+    this.closeDelimited = framing === "close";
     this.decoder = new BodyDecoder(framing, this.limits, fail);
     this.state = BODY;
   }

@@ -1,10 +1,10 @@
 /**
  * Where an HTTP request goes: a path on the default server (the delay server, `127.0.0.1:8080`, or
- * the `host`/`port` options), or a full `http://host:port/path` URL. Hosts are IP literals,
- * `localhost` or names (resolved by the connect); `https:` is refused (no TLS here yet), with an
- * error that says so. Credentials
- * in a URL (`http://user:pw@host/`) become a Basic `Authorization` header (RFC 7617), as curl and
- * Node's `http.request` send them; they never reach the `Host` header or the request line.
+ * the `host`/`port` options), or a full `http://host:port/path` or `https://host:port/path` URL
+ * (port 80 and 443 by default). Hosts are IP literals, `localhost` or names (resolved by the
+ * connect). Credentials in a URL (`http://user:pw@host/`) become a Basic `Authorization` header
+ * (RFC 7617), as curl and Node's `http.request` send them; they never reach the `Host` header or
+ * the request line.
  *
  * @module
  */
@@ -12,8 +12,12 @@ import { RuntimeError } from "../errors.js";
 
 /** The resolved target of a request. */
 export interface HttpTarget {
+  /** `"http"` or `"https"`. */
+  scheme: "http" | "https";
   /** What `TcpStream.connect` takes: "127.0.0.1:8080", "[::1]:80", "localhost:8080". */
   address: string;
+  /** The host without brackets (what TLS checks the certificate against). */
+  hostname: string;
   /** The `Host` header value. */
   host: string;
   /** The request target (path and query). */
@@ -36,7 +40,8 @@ export interface HttpAddressOptions {
  *
  * @example
  * ```ts
- * resolveTarget("/0/hi", { port: 9000 }); // { address: "127.0.0.1:9000", host: "127.0.0.1:9000", path: "/0/hi", ... }
+ * resolveTarget("/0/hi", { port: 9000 }); // { scheme: "http", address: "127.0.0.1:9000", host: "127.0.0.1:9000", path: "/0/hi", ... }
+ * resolveTarget("https://example.com/x").address; // "example.com:443"
  * resolveTarget("http://u:p@[::1]:81/x?q").authorization; // "Basic dTpw"
  * ```
  */
@@ -48,16 +53,31 @@ export function resolveTarget(pathOrUrl: string, options: HttpAddressOptions = {
     } catch {
       throw new TypeError(`invalid URL: ${pathOrUrl}`);
     }
-    if (url.protocol === "https:") throw new RuntimeError(`https is not supported (no TLS yet): ${pathOrUrl}`);
-    if (url.protocol !== "http:") throw new RuntimeError(`unsupported URL scheme ${url.protocol} in ${pathOrUrl}: use http://`);
-    const port = url.port === "" ? 80 : Number(url.port);
-    return { address: `${url.hostname}:${port}`, host: url.host, path: url.pathname + url.search, authorization: basic(url) };
+    const scheme = url.protocol === "https:" ? "https" : url.protocol === "http:" ? "http" : null;
+    if (scheme === null) throw new RuntimeError(`unsupported URL scheme ${url.protocol} in ${pathOrUrl}: use http:// or https://`);
+    const port = url.port === "" ? (scheme === "https" ? 443 : 80) : Number(url.port);
+    return {
+      scheme,
+      address: `${url.hostname}:${port}`,
+      hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+      host: url.host,
+      path: url.pathname + url.search,
+      authorization: basic(url),
+    };
   }
   if (!pathOrUrl.startsWith("/")) throw new TypeError(`a request path must start with "/": ${JSON.stringify(pathOrUrl)}`);
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 8080;
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  return { address: `${bracketed}:${port}`, host: `${bracketed}:${port}`, path: pathOrUrl, authorization: undefined };
+  const hostname = bracketed.startsWith("[") ? bracketed.slice(1, -1) : bracketed;
+  return {
+    scheme: "http",
+    address: `${bracketed}:${port}`,
+    hostname,
+    host: `${bracketed}:${port}`,
+    path: pathOrUrl,
+    authorization: undefined,
+  };
 }
 
 /** The Basic credentials of `url` (`user:password@`, percent-decoded, UTF-8), or undefined. */

@@ -1,6 +1,6 @@
 /**
- * `ByteStream`: what a protocol needs of a connection, whatever carries the bytes (`TcpStream`
- * now; a TLS stream over it later). Code written against it, such as the delay server's
+ * `ByteStream`: what a protocol needs of a connection, whatever carries the bytes (`TcpStream`,
+ * or a `TlsStream` over one). Code written against it, such as the delay server's
  * connection, runs unchanged on any of them.
  *
  * Contract (the one of a leaf future's poll):
@@ -43,8 +43,17 @@ export interface ByteStream {
   pollRead(waker: Waker, buf: Uint8Array, off: number, len: number): Poll<number>;
   /** Writes from `buf[off, off + len)`: bytes written, or `PENDING`. */
   pollWrite(waker: Waker, buf: Uint8Array, off: number, len: number): Poll<number>;
-  /** Ends the sending side: the peer reads end of stream; reading goes on. */
-  shutdown(): void;
+  /**
+   * Done once every byte written so far has gone out to the kernel (a TLS stream may hold
+   * ciphertext the socket did not take yet), else `PENDING` with `waker` stored.
+   */
+  pollFlush(waker: Waker): Poll<void>;
+  /**
+   * Ends the sending side once what was written has gone out (a TLS stream's `close_notify`
+   * included): done, or `PENDING` with `waker` stored. The peer then reads end of stream; reading
+   * goes on. Calling it again once done does nothing.
+   */
+  pollShutdown(waker: Waker): Poll<void>;
   /** Releases the stream; the tasks waiting on it fail with `IoError` `ECANCELED`. Closing twice is a no-op. */
   close(): void;
 }

@@ -182,6 +182,30 @@ export class TcpStream implements Source, ByteStream {
     sys.shutdown(this.fd, sys.SHUT_WR);
   }
 
+  /** {@link ByteStream.pollFlush}: a write is handed to the kernel whole, so there is never anything left to flush. */
+  pollFlush(_waker: Waker): Poll<void> {
+    this.check("write");
+    return undefined;
+  }
+
+  /**
+   * {@link shutdown} as {@link ByteStream.pollShutdown}: a write is handed to the kernel whole, so
+   * there is nothing to wait for (and shutting down twice is harmless).
+   */
+  pollShutdown(_waker: Waker): Poll<void> {
+    this.shutdown();
+    return undefined;
+  }
+
+  /**
+   * Forgets the wakers stored for the stream, which stays open and registered: events still record
+   * its readiness and wake nobody. For a connection kept idle (a pool's): it holds no task's waker,
+   * so it keeps no executor waiting and hides no deadlock.
+   */
+  releaseWakers(): void {
+    this.registration.releaseWakers();
+  }
+
   /** Deregisters, then closes; the tasks waiting on the stream fail with `IoError` `ECANCELED`. Closing twice is a no-op. */
   close(): void {
     this.registration.close();

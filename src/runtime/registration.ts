@@ -274,13 +274,14 @@ export class Registration {
   }
 
   /**
-   * Forgets the stored wakers, both directions, and gives back their exports; the source stays in
-   * the epoll set and its readiness is kept, so the next poll that waits stores a waker again and
-   * misses nothing. For a source watched only while something waits (an exported waker tells the
-   * executor another thread may wake it, which keeps it from reporting a deadlock).
+   * Forgets the wakers stored for both directions and gives back their exports, leaving the source
+   * open and registered: events still update its readiness word, and wake nobody, so the next poll
+   * that waits stores a waker again and misses nothing. For a source kept idle for later (a
+   * connection pool's) or watched only while something waits (a thread channel's pidfds): it then
+   * holds no executor's waker, so it neither keeps a run waiting nor hides a deadlock.
    */
-  forgetWakers(): void {
-    if (this.open) this.dropWakers();
+  releaseWakers(): void {
+    if (this.open) this.forgetWakers(table!);
   }
 
   /**
@@ -349,23 +350,24 @@ export class Registration {
     return ex!.exports!;
   }
 
-  /** Forgets the wakers, gives the token back (a new generation for its next user). */
-  private release(): void {
-    this.open = false;
-    noteReleased(this.token);
-    this.dropWakers();
-    live[this.token] = undefined;
-    table!.release(this.token);
-  }
-
-  private dropWakers(): void {
-    const t = table!;
+  /** Empties both waker slots and releases their exports. */
+  private forgetWakers(t: TokenTable): void {
     const r = t.swapWaker(this.token, 1, 0);
     if (r !== 0) this.readerTable?.release(r - 1);
     const w = t.swapWaker(this.token, 2, 0);
     if (w !== 0) this.writerTable?.release(w - 1);
     this.reader = this.writer = null;
     this.readerTable = this.writerTable = null;
+  }
+
+  /** Forgets the wakers, gives the token back (a new generation for its next user). */
+  private release(): void {
+    this.open = false;
+    noteReleased(this.token);
+    const t = table!;
+    this.forgetWakers(t);
+    live[this.token] = undefined;
+    t.release(this.token);
   }
 }
 

@@ -474,7 +474,8 @@ export class Connection implements Future<void> {
   private startLinger(waker: Waker, now: number): boolean {
     this.lingerUntil = now + Math.min(LINGER_MS, this.host.headerTimeoutMs);
     try {
-      this.stream.shutdown();
+      // A TCP stream's shutdown never waits (a TLS one would, for its close_notify).
+      this.stream.pollShutdown(waker);
     } catch {
       return true; // not connected any more: nothing to wait for
     }

@@ -308,7 +308,7 @@ export class LocalChannel {
     this.releaseRef(w);
     if (first) list.first?.waker?.wake();
     if (this.recvWaiters.length === 0 && this.sendWaiters.length === 0 && this.closedWaiters.length === 0) {
-      for (const x of this.watches) x.registration.forgetWakers();
+      for (const x of this.watches) x.registration.releaseWakers();
       this.maybeRelease();
     }
   }

@@ -89,6 +89,14 @@ export interface OpenSslLib {
   SSL_ctrl_str(ssl: Handle, cmd: number, larg: number, parg: string): number;
   SSL_get0_alpn_selected(ssl: Handle, data: BigUint64Array, len: Uint32Array): void;
   SSL_get_version(ssl: Handle): string;
+  SSL_has_pending(ssl: Handle): number;
+  SSL_set_shutdown(ssl: Handle, mode: number): void;
+
+  SSL_CTX_sess_set_new_cb(ctx: Handle, callback: Handle): void;
+  SSL_set_session(ssl: Handle, session: Handle): number;
+  SSL_session_reused(ssl: Handle): number;
+  SSL_SESSION_is_resumable(session: Handle): number;
+  SSL_SESSION_free(session: Handle): void;
 }
 
 /** Functions declared from C prototypes; `SSL_ctrl_str` is `SSL_ctrl` under another JS name. */
@@ -138,6 +146,14 @@ const PROTOTYPES: Record<Exclude<keyof OpenSslLib, "version" | "source">, string
   SSL_ctrl_str: "long SSL_ctrl(intptr_t ssl, int cmd, long larg, const char *parg)",
   SSL_get0_alpn_selected: "void SSL_get0_alpn_selected(intptr_t ssl, void *data, void *len)",
   SSL_get_version: "const char *SSL_get_version(intptr_t ssl)",
+  SSL_has_pending: "int SSL_has_pending(intptr_t ssl)",
+  SSL_set_shutdown: "void SSL_set_shutdown(intptr_t ssl, int mode)",
+
+  SSL_CTX_sess_set_new_cb: "void SSL_CTX_sess_set_new_cb(intptr_t ctx, intptr_t callback)",
+  SSL_set_session: "int SSL_set_session(intptr_t ssl, intptr_t session)",
+  SSL_session_reused: "int SSL_session_reused(intptr_t ssl)",
+  SSL_SESSION_is_resumable: "int SSL_SESSION_is_resumable(intptr_t session)",
+  SSL_SESSION_free: "void SSL_SESSION_free(intptr_t session)",
 };
 
 /** OpenSSL 3.0.0 as `OpenSSL_version_num()` reports it: the oldest release these declarations fit. */

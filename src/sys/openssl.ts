@@ -55,6 +55,18 @@ export const TLSEXT_NAMETYPE_HOST_NAME = 0;
 export const X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS = 0x4;
 /** `BIO_C_SET_BUF_MEM_EOF_RETURN`: what an empty memory BIO's read returns (-1 "retry" by default). */
 const BIO_C_SET_BUF_MEM_EOF_RETURN = 130;
+/** `BIO_CTRL_PENDING`: how many bytes a BIO holds, unread. */
+const BIO_CTRL_PENDING = 10;
+/** `SSL_SENT_SHUTDOWN`, for `SSL_set_shutdown`. */
+export const SSL_SENT_SHUTDOWN = 1;
+/** `SSL_CTRL_SET_SESS_CACHE_MODE`, for `SSL_CTX_ctrl`. */
+export const SSL_CTRL_SET_SESS_CACHE_MODE = 44;
+/**
+ * `SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE`: each new client session (TLS 1.2's at
+ * the handshake, each TLS 1.3 ticket when it arrives) goes to the new-session callback, and
+ * OpenSSL keeps no cache of its own.
+ */
+export const SSL_SESS_CACHE_CLIENT_ONLY = 0x0001 | 0x0200;
 
 /** `ERR_LIB_*` numbers to the names Node puts in its `ERR_OSSL_<LIB>_<REASON>` codes. */
 const LIB_NAMES: Readonly<Record<number, string>> = {
@@ -106,13 +118,15 @@ export function takeError(lib: OpenSslLib): OpenSslError | null {
 
 let liveSsl = 0;
 let liveCtx = 0;
+let liveSessions = 0;
 
 /**
- * How many `SSL *` and `SSL_CTX *` this thread has made and not yet freed. A debugging count for
- * leak tests: each stream holds one `SSL *` until it is closed; contexts are cached (`tls/context.ts`).
+ * How many `SSL *`, `SSL_CTX *` and `SSL_SESSION *` this thread holds and has not yet freed. A
+ * debugging count for leak tests: each stream holds one `SSL *` until it is closed; contexts are
+ * cached (`tls/context.ts`); sessions are kept for resumption (`tls/session-cache.ts`).
  */
-export function liveObjects(): { ssl: number; ctx: number } {
-  return { ssl: liveSsl, ctx: liveCtx };
+export function liveObjects(): { ssl: number; ctx: number; session: number } {
+  return { ssl: liveSsl, ctx: liveCtx, session: liveSessions };
 }
 
 function allocationFailed(lib: OpenSslLib, what: string): TlsError {
@@ -164,6 +178,45 @@ export function newConnection(lib: OpenSslLib, ctx: Handle): SslConnection {
 export function freeConnection(lib: OpenSslLib, connection: SslConnection): void {
   lib.SSL_free(connection.ssl);
   liveSsl--;
+}
+
+/** Whether a memory BIO holds bytes not read yet. */
+export function bioHasPending(lib: OpenSslLib, bio: Handle): boolean {
+  return lib.BIO_ctrl(bio, BIO_CTRL_PENDING, 0, 0) > 0;
+}
+
+/** Gives up a session reference that {@link newSessionCallback}'s handler kept. Call once per kept session. */
+export function freeSession(lib: OpenSslLib, session: Handle): void {
+  lib.SSL_SESSION_free(session);
+  liveSessions--;
+}
+
+let newSession: Handle = 0;
+let onNewSession: (ssl: Handle, session: Handle) => boolean = () => false;
+
+/**
+ * The new-session callback for `SSL_CTX_sess_set_new_cb`, which hands each session OpenSSL
+ * reports (with the `SSL *` it belongs to) to `handler`: true keeps the reference (free it with
+ * {@link freeSession}), false lets OpenSSL drop it. One callback and one handler per thread (koffi
+ * runs a callback on the thread that made it; contexts are per thread too); a handler that throws
+ * keeps nothing.
+ */
+export function newSessionCallback(handler: (ssl: Handle, session: Handle) => boolean): Handle {
+  onNewSession = handler;
+  if (newSession === 0) {
+    const proto = koffi.proto("int NewSessionCallback(intptr_t ssl, intptr_t session)");
+    const callback = (ssl: Handle, session: Handle): number => {
+      try {
+        if (!onNewSession(ssl, session)) return 0;
+      } catch {
+        return 0;
+      }
+      liveSessions++;
+      return 1;
+    };
+    newSession = Number(koffi.register(callback, koffi.pointer(proto)));
+  }
+  return newSession;
 }
 
 /** Tells a memory BIO that no more bytes will come: reading it empty is then end of stream, not "retry". */

@@ -15,7 +15,6 @@ import { TcpStream } from "../net/tcp-stream.js";
 import { splitHostPort, type AddressInput } from "../sys/index.js";
 import type { TlsConnectOptions } from "./options.js";
 import { tlsSetup, type TlsSetup } from "./setup.js";
-import { TcpTransport, type ByteTransport } from "./transport.js";
 
 /** What the connect future needs of the TLS stream it makes (the stream's module names this one). */
 export interface HandshakingStream {
@@ -34,7 +33,7 @@ export class TlsConnectFuture<S extends HandshakingStream> implements Future<S> 
   constructor(
     private readonly target: AddressInput | TcpStream,
     private readonly options: TlsConnectOptions,
-    private readonly make: (transport: ByteTransport, setup: TlsSetup) => S,
+    private readonly make: (tcp: TcpStream, setup: TlsSetup) => S,
   ) {
     this.tcp = target instanceof TcpStream ? target : null;
   }
@@ -44,10 +43,15 @@ export class TlsConnectFuture<S extends HandshakingStream> implements Future<S> 
     try {
       if (this.setup === null) {
         const target = this.target;
-        // The host as the connect reads it (brackets off an IPv6 literal, in either form of
-        // address): a name is sent as SNI and checked, an IP literal checked against the IPs.
-        this.setup = tlsSetup(this.options, target instanceof TcpStream ? "" : splitHostPort(target).host);
-        if (!(target instanceof TcpStream)) this.connecting = TcpStream.connect(target);
+        if (target instanceof TcpStream) {
+          this.setup = tlsSetup(this.options, "", "");
+        } else {
+          // The host as the connect reads it (brackets off an IPv6 literal, in either form of
+          // address): a name is sent as SNI and checked, an IP literal checked against the IPs.
+          const { host, port } = splitHostPort(target);
+          this.setup = tlsSetup(this.options, host, `${host}:${port}`);
+          this.connecting = TcpStream.connect(target);
+        }
       }
       if (this.connecting !== null) {
         const tcp = this.connecting.poll(waker);
@@ -56,8 +60,7 @@ export class TlsConnectFuture<S extends HandshakingStream> implements Future<S> 
         this.tcp = tcp;
       }
       if (this.stream === null) {
-        const transport = new TcpTransport(this.tcp!);
-        this.stream = this.make(transport, this.setup);
+        this.stream = this.make(this.tcp!, this.setup);
         this.tcp = null;
       }
       if (this.stream.pollHandshake(waker) === PENDING) return PENDING;

@@ -8,13 +8,15 @@
  * alive until they are freed.
  *
  * Every context: TLS 1.2 at least, no compression, no renegotiation,
- * ALPN offering `http/1.1`, record buffers released while idle.
+ * ALPN offering `http/1.1`, record buffers released while idle, new sessions reported to the
+ * resumption cache (`session-cache.ts`).
  *
  * @module
  */
 import { TlsError } from "../errors.js";
 import * as ssl from "../sys/openssl.js";
 import type { TlsConnectOptions } from "./options.js";
+import { sessionCallback } from "./session-cache.js";
 import { bundledRoots, SYSTEM_STORE_PLACES, systemStore } from "./trust.js";
 
 /** ALPN's wire form: each protocol name prefixed by its length. */
@@ -33,6 +35,9 @@ function configure(lib: ssl.OpenSslLib, ctx: ssl.Handle, options: TlsConnectOpti
   if (lib.SSL_CTX_ctrl(ctx, ssl.SSL_CTRL_SET_MIN_PROTO_VERSION, ssl.TLS1_2_VERSION, 0) !== 1)
     throw failed(lib, "setting TLS 1.2 as the minimum");
   lib.SSL_CTX_ctrl(ctx, ssl.SSL_CTRL_MODE, ssl.SSL_MODE_RELEASE_BUFFERS, 0);
+  // New sessions go to the resumption cache of the connection they belong to, if it has one.
+  lib.SSL_CTX_ctrl(ctx, ssl.SSL_CTRL_SET_SESS_CACHE_MODE, ssl.SSL_SESS_CACHE_CLIENT_ONLY, 0);
+  lib.SSL_CTX_sess_set_new_cb(ctx, sessionCallback());
   // The whole chain is checked and the result read after the handshake, as Node does (see
   // TlsStream.checkPeer): the callback lets verification go on past the first error.
   lib.SSL_CTX_set_verify(ctx, ssl.SSL_VERIFY_PEER, ssl.acceptAllVerifyCallback());

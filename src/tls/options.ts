@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { TlsSessionCache } from "./session-cache.js";
 
 /**
  * How a TLS client connection is set up. Everything defaults to secure: the server's
@@ -43,4 +44,11 @@ export interface TlsConnectOptions {
    * everything. Only for tests against a throwaway certificate; prefer `ca`. Default true.
    */
   readonly rejectUnauthorized?: boolean;
+  /**
+   * Resume TLS sessions through this cache: the session kept for this address, server name and
+   * trust options is offered (an abbreviated handshake if the server accepts it), and the sessions
+   * the server sends are kept for the next connection. Default: none (a full handshake each time).
+   * The HTTP client passes its own.
+   */
+  readonly sessions?: TlsSessionCache;
 }

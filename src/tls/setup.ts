@@ -8,6 +8,7 @@ import { TlsError } from "../errors.js";
 import * as ssl from "../sys/openssl.js";
 import { clientContext } from "./context.js";
 import type { TlsConnectOptions } from "./options.js";
+import type { TlsSessionCache } from "./session-cache.js";
 
 /** What a `TlsStream` is made from. */
 export interface TlsSetup {
@@ -17,6 +18,9 @@ export interface TlsSetup {
   readonly servername: string;
   readonly isIp: boolean;
   readonly verify: boolean;
+  /** Where sessions are resumed from and kept, with the key they are kept under; null for none. */
+  readonly sessions: TlsSessionCache | null;
+  readonly sessionKey: string;
 }
 
 /**
@@ -29,13 +33,24 @@ function isIpLiteral(name: string): boolean {
 }
 
 /**
+ * The key a session is kept under: everything that decided what the session's handshake
+ * verified (the name, the trust settings), and where it was made, so a session is offered only
+ * to a connection that would have accepted the same certificate.
+ */
+function sessionKey(options: TlsConnectOptions, origin: string, servername: string): string {
+  const ca = options.ca === undefined ? "" : typeof options.ca === "string" ? options.ca : options.ca.join("\n");
+  return `${origin}\n${servername}\n${options.rejectUnauthorized !== false}\n${options.systemCa === true}\n${ca}`;
+}
+
+/**
  * Loads OpenSSL (first use only), gets the context for `options`, and settles the server name:
- * `options.servername`, else `host`. Runs before any connection is made, so a missing OpenSSL or
- * a bad `ca` costs no socket.
+ * `options.servername`, else `host`. `origin` is the address connected to ("" when the caller
+ * connected): with the name and options, the key of resumed sessions. Runs before any connection
+ * is made, so a missing OpenSSL or a bad `ca` costs no socket.
  *
  * @throws TlsError `ERR_TLS_OPENSSL_UNAVAILABLE`, `ERR_TLS_INVALID_CA`, `ERR_TLS_INVALID_SERVERNAME`.
  */
-export function tlsSetup(options: TlsConnectOptions, host: string): TlsSetup {
+export function tlsSetup(options: TlsConnectOptions, host: string, origin: string): TlsSetup {
   const servername = options.servername ?? host;
   // Embedded NULs would cut the name short on its way to C; 253 is DNS's limit for a name.
   if (servername === "" || servername.length > 253 || servername.includes("\0")) {
@@ -48,5 +63,7 @@ export function tlsSetup(options: TlsConnectOptions, host: string): TlsSetup {
     servername,
     isIp: isIpLiteral(servername),
     verify: options.rejectUnauthorized !== false,
+    sessions: options.sessions ?? null,
+    sessionKey: options.sessions === undefined ? "" : sessionKey(options, origin, servername),
   };
 }

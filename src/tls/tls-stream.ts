@@ -1,13 +1,16 @@
 /**
- * `TlsStream`: a TLS client connection over a transport (a `TcpStream`), driven by OpenSSL
- * through memory BIOs on the same reactor, with no thread and no blocking call.
+ * `TlsStream`: a TLS client connection over a `TcpStream`, driven by OpenSSL through memory BIOs
+ * on the same reactor, with no thread and no blocking call. It is a `ByteStream`, so a protocol
+ * written against that interface (the HTTP client) runs over TCP or TLS alike.
  *
- * How it moves bytes: OpenSSL never touches the socket. Ciphertext read from the transport is
+ * How it moves bytes: OpenSSL never touches the socket. Ciphertext read from the TCP stream is
  * written into the connection's input BIO; what OpenSSL wants sent collects in its output BIO
- * and is written to the transport from there. When `SSL_read` or `SSL_do_handshake` reports
- * `SSL_ERROR_WANT_READ`, the stream reads the transport by readiness (`PENDING` with the waker
- * stored, as any leaf future); output waits on writability the same way. So the transport keeps
- * the only socket reads and writes, and its readiness, budget and backend stay in one place.
+ * and is written to the TCP stream from there. When `SSL_read` or `SSL_do_handshake` reports
+ * `SSL_ERROR_WANT_READ`, the stream reads the TCP stream by readiness (`PENDING` with the waker
+ * stored, as any leaf future); output waits on writability the same way. So the TCP stream keeps
+ * the only socket reads and writes, and its readiness, cooperative budget and backend stay in
+ * one place: each socket read spends one unit of the task's budget there, and nothing here spends
+ * more.
  *
  * Contract:
  * - `pollRead` returns plaintext bytes, 0 once the server's `close_notify` has arrived, and
@@ -20,40 +23,52 @@
  * - A reader and a writer task may share the stream. A read never waits on writability: output
  *   a read produces (the answer to a TLS 1.3 key update) is sent if the socket takes it and
  *   otherwise left for the next write, so the reader never takes the writer's waker slot.
+ * - `pollShutdown` sends `close_notify`, waits until it has gone out, then half-closes the TCP
+ *   stream; reading goes on.
  * - Before each `SSL_*` call whose result it reads, the stream clears this thread's OpenSSL error
  *   queue (shared by every stream on the thread); a failure empties it. A fatal error is kept:
  *   every later read or write throws it again.
- * - `close()` frees the `SSL` (and its BIOs) exactly once and closes the transport; a second
- *   call does nothing. The connect and handshake futures free both when they fail or are dropped.
+ * - `close()` frees the `SSL` (and its BIOs) exactly once and closes the TCP stream; a second
+ *   call does nothing. After it every operation throws `IoError` `ECANCELED`, and so do the polls
+ *   of tasks that waited on the stream when it closed (as `TcpStream`). The connect and handshake
+ *   futures free both when they fail or are dropped.
+ * - Resumption: with a `sessions` cache in its options, the stream offers the session kept for
+ *   its key and keeps the ones the server sends (see `session-cache.ts`); `sessionReused` says
+ *   whether the handshake was an abbreviated one.
  *
  * @module
  */
-import { RuntimeError, TlsError } from "../errors.js";
+import { IoError, RuntimeError, TlsError } from "../errors.js";
 import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { map } from "../future/map.js";
 import type { Waker } from "../future/waker.js";
 import * as ssl from "../sys/openssl.js";
 import { WOULD_BLOCK } from "../sys/index.js";
 import type { AddressInput } from "../sys/index.js";
+import type { ByteStream } from "../net/byte-stream.js";
 import type { TcpStream } from "../net/tcp-stream.js";
+import { READABLE } from "../runtime/token-table.js";
 import { TlsConnectFuture } from "./connect.js";
 import type { TlsConnectOptions } from "./options.js";
+import { unwatchSessions, watchSessions } from "./session-cache.js";
 import type { TlsSetup } from "./setup.js";
-import type { ByteTransport } from "./transport.js";
 import { verifyErrorCode } from "./verify-codes.js";
 
 /** The most plaintext one `pollWrite` encrypts: four full records. */
 export const MAX_WRITE = 64 * 1024;
 
 /**
- * Ciphertext moves through this one buffer per thread, from the transport into the input BIO and
- * from the output BIO to the transport; only what the socket did not take is copied out (into
+ * Ciphertext moves through this one buffer per thread, from the socket into the input BIO and
+ * from the output BIO to the socket; only what the socket did not take is copied out (into
  * the stream's own pending buffer). Large enough for {@link MAX_WRITE} bytes of records.
  */
 const scratch = new Uint8Array(MAX_WRITE + 4096);
 
 /** Node's code for OpenSSL's `SSL_R_UNEXPECTED_EOF_WHILE_READING`: the peer closed without `close_notify`. */
 const UNEXPECTED_EOF = "ERR_SSL_UNEXPECTED_EOF_WHILE_READING";
+
+/** How errors name this stream (`IoError.canceled`). */
+const TLS_STREAM = "TlsStream";
 
 function checkRange(buf: Uint8Array, off: number, len: number): void {
   // A void * carries no length: a range past the end would let OpenSSL write over the JS heap.
@@ -77,25 +92,25 @@ function checkRange(buf: Uint8Array, off: number, len: number): void {
  * tls.close();
  * ```
  */
-export class TlsStream {
+export class TlsStream implements ByteStream {
   private readonly lib: ssl.OpenSslLib;
   private connection: ssl.SslConnection | null;
-  /** Ciphertext the transport has not taken yet: `pending[pendingOff..pendingEnd)`. */
+  /** Ciphertext the socket has not taken yet: `pending[pendingOff..pendingEnd)`. */
   private pending: Uint8Array | null = null;
   private pendingOff = 0;
   private pendingEnd = 0;
-  /** The transport reported end of stream (and the input BIO was told so). */
+  /** The TCP stream reported end of stream (and the input BIO was told so). */
   private inputEnded = false;
   /** The server's `close_notify` arrived: reads return 0 from now on. */
   private readEnded = false;
   private handshaken = false;
   private shutdownSent = false;
-  private transportShut = false;
+  private tcpShut = false;
   private error: Error | null = null;
 
-  /** @internal Use {@link TlsStream.connect}, or `clientHandshake` over a connected transport. */
+  /** @internal Use {@link TlsStream.connect}, or `clientHandshake` over a connected TCP stream. */
   constructor(
-    private readonly transport: ByteTransport,
+    private readonly tcp: TcpStream,
     private readonly setup: TlsSetup,
   ) {
     const lib = (this.lib = setup.lib);
@@ -106,6 +121,7 @@ export class TlsStream {
       ssl.freeConnection(lib, connection);
       throw e;
     }
+    if (setup.sessions !== null) watchSessions(lib, connection.ssl, setup.sessions, setup.sessionKey);
     this.connection = connection;
   }
 
@@ -115,7 +131,7 @@ export class TlsStream {
    * `options.servername`). Fails with `TlsError` (a refused certificate, an alert) or `IoError`.
    */
   static connect(address: AddressInput, options: TlsConnectOptions = {}): Future<TlsStream> {
-    return new TlsConnectFuture(address, options, (transport, setup) => new TlsStream(transport, setup));
+    return new TlsConnectFuture(address, options, (tcp, setup) => new TlsStream(tcp, setup));
   }
 
   /**
@@ -123,7 +139,7 @@ export class TlsStream {
    * closed if the handshake fails or the future is dropped, and by the `TlsStream`'s `close()`.
    */
   static clientHandshake(tcp: TcpStream, options: TlsConnectOptions & { readonly servername: string }): Future<TlsStream> {
-    return new TlsConnectFuture(tcp, options, (transport, setup) => new TlsStream(transport, setup));
+    return new TlsConnectFuture(tcp, options, (tcp, setup) => new TlsStream(tcp, setup));
   }
 
   /** The name the certificate was checked against (and sent as SNI unless an IP). */
@@ -133,12 +149,17 @@ export class TlsStream {
 
   /** The negotiated protocol version, e.g. `"TLSv1.3"`. */
   get protocol(): string {
-    return this.lib.SSL_get_version(this.ssl());
+    return this.lib.SSL_get_version(this.ssl("protocol"));
   }
 
   /** The protocol chosen by ALPN (`"http/1.1"`), or null when the server chose none. */
   get alpnProtocol(): string | null {
-    return ssl.alpnSelected(this.lib, this.ssl());
+    return ssl.alpnSelected(this.lib, this.ssl("alpnProtocol"));
+  }
+
+  /** Whether the handshake resumed a session (`options.sessions`) instead of making a new one. */
+  get sessionReused(): boolean {
+    return this.lib.SSL_session_reused(this.ssl("sessionReused")) === 1;
   }
 
   /** True until `close()`. */
@@ -177,7 +198,7 @@ export class TlsStream {
   /** @internal Drives the handshake: done, or `PENDING` with the waker stored. Throws `TlsError`. */
   pollHandshake(waker: Waker): Poll<void> {
     const lib = this.lib;
-    const s = this.usable();
+    const s = this.usable("handshake");
     for (;;) {
       lib.ERR_clear_error();
       const r = lib.SSL_do_handshake(s);
@@ -197,14 +218,13 @@ export class TlsStream {
   }
 
   /**
-   * @internal Reads plaintext into `buf[off..off+len)`: bytes read, 0 after `close_notify`, or
-   * `PENDING` with `waker` stored for readable.
+   * Reads plaintext into `buf[off..off+len)` ({@link ByteStream.pollRead}): bytes read, 0 after
+   * `close_notify` (or for `len` 0), or `PENDING` with `waker` stored for readable.
    */
   pollRead(waker: Waker, buf: Uint8Array, off = 0, len = buf.length - off): Poll<number> {
     checkRange(buf, off, len);
-    if (len === 0) throw new RangeError("read of 0 bytes: its result would look like end of stream");
-    const s = this.usable();
-    if (this.readEnded) return 0;
+    const s = this.usable("read");
+    if (this.readEnded || len === 0) return 0;
     const lib = this.lib;
     const target = off === 0 ? buf : buf.subarray(off);
     const want = Math.min(len, 0x7fffffff);
@@ -224,12 +244,13 @@ export class TlsStream {
   }
 
   /**
-   * @internal Encrypts up to {@link MAX_WRITE} bytes of `buf[off..off+len)`: how many were taken,
-   * or `PENDING` (waker stored for writable) while earlier ciphertext is still waiting for the socket.
+   * Encrypts up to {@link MAX_WRITE} bytes of `buf[off..off+len)` ({@link ByteStream.pollWrite}):
+   * how many were taken, or `PENDING` (waker stored for writable) while earlier ciphertext is
+   * still waiting for the socket.
    */
   pollWrite(waker: Waker, buf: Uint8Array, off = 0, len = buf.length - off): Poll<number> {
     checkRange(buf, off, len);
-    const s = this.usable();
+    const s = this.usable("write");
     if (this.shutdownSent) throw new RuntimeError("write after TlsStream.shutdown()");
     if (len === 0) return 0;
     if (this.flushOrWait(waker) === PENDING) return PENDING;
@@ -243,15 +264,18 @@ export class TlsStream {
     return n;
   }
 
-  /** @internal Done once every byte written has been handed to the transport, else `PENDING`. */
+  /** Done once every byte written has been handed to the socket, else `PENDING` with `waker` stored. */
   pollFlush(waker: Waker): Poll<void> {
-    this.usable();
+    this.usable("write");
     return this.flushOrWait(waker);
   }
 
-  /** @internal Sends `close_notify` (once), flushes, then half-closes the transport. */
+  /**
+   * Sends `close_notify` (once), flushes, then half-closes the TCP stream
+   * ({@link ByteStream.pollShutdown}): done, or `PENDING` with `waker` stored.
+   */
   pollShutdown(waker: Waker): Poll<void> {
-    const s = this.usable();
+    const s = this.usable("shutdown");
     if (!this.shutdownSent) {
       const lib = this.lib;
       lib.ERR_clear_error();
@@ -261,9 +285,9 @@ export class TlsStream {
       this.shutdownSent = true;
     }
     if (this.flushOrWait(waker) === PENDING) return PENDING;
-    if (!this.transportShut) {
-      this.transportShut = true;
-      this.transport.shutdown();
+    if (!this.tcpShut) {
+      this.tcpShut = true;
+      this.tcp.shutdown();
     }
     return undefined;
   }
@@ -273,33 +297,59 @@ export class TlsStream {
     this.close();
   }
 
-  /** Frees the TLS state and closes the connection. Closing twice is a no-op. */
+  /**
+   * Frees the TLS state and closes the connection; the tasks waiting on it fail with `IoError`
+   * `ECANCELED`. Closing twice is a no-op.
+   */
   close(): void {
     const connection = this.connection;
     if (connection === null) return;
     this.connection = null;
     this.pending = null;
     try {
+      if (this.setup.sessions !== null) {
+        unwatchSessions(connection.ssl);
+        // OpenSSL takes a connection freed without close_notify for a broken one and marks its
+        // session unusable; one closed in good order keeps it for the next connection.
+        if (this.error === null) this.lib.SSL_set_shutdown(connection.ssl, ssl.SSL_SENT_SHUTDOWN);
+      }
       ssl.freeConnection(this.lib, connection);
     } finally {
-      this.transport.close();
+      this.tcp.close();
     }
   }
 
-  private ssl(): ssl.Handle {
-    if (this.connection === null) throw new RuntimeError("the TlsStream is closed");
+  /**
+   * @internal The TCP stream's readiness word (see `TcpStream.readiness`), with `READABLE` added
+   * while OpenSSL holds input not read yet: what a connection pool looks at before it reuses an
+   * idle connection.
+   */
+  readiness(): number {
+    const connection = this.connection;
+    if (connection === null) throw IoError.canceled("read", TLS_STREAM);
+    const buffered = this.lib.SSL_has_pending(connection.ssl) === 1 || ssl.bioHasPending(this.lib, connection.rbio);
+    return this.tcp.readiness() | (buffered ? READABLE : 0);
+  }
+
+  /** Forgets the wakers stored for the stream (see `TcpStream.releaseWakers`): for a connection kept idle. */
+  releaseWakers(): void {
+    this.tcp.releaseWakers();
+  }
+
+  private ssl(op: string): ssl.Handle {
+    if (this.connection === null) throw IoError.canceled(op, TLS_STREAM);
     return this.connection.ssl;
   }
 
   /** The `SSL *`, after checking the stream is open and has not failed. */
-  private usable(): ssl.Handle {
-    const s = this.ssl();
+  private usable(op: string): ssl.Handle {
+    const s = this.ssl(op);
     if (this.error !== null) throw this.error;
     return s;
   }
 
   /**
-   * Reads ciphertext from the transport into the input BIO: done (bytes added, or end of stream
+   * Reads ciphertext from the socket into the input BIO: done (bytes added, or end of stream
    * recorded), or `PENDING` with the waker stored. Called only after OpenSSL asked for input.
    */
   private fill(waker: Waker): Poll<void> {
@@ -307,7 +357,7 @@ export class TlsStream {
       // OpenSSL was told the input ended and still asks for more: it will not get any.
       throw this.record(this.truncated());
     }
-    const n = this.transport.pollRead(waker, scratch, 0, scratch.length);
+    const n = this.tcp.pollRead(waker, scratch, 0, scratch.length);
     if (n === PENDING) return PENDING;
     const { lib, connection } = this;
     if (n === 0) {
@@ -319,18 +369,18 @@ export class TlsStream {
     return undefined;
   }
 
-  /** Hands queued ciphertext to the transport until it is all gone, or `PENDING` with the waker stored. */
+  /** Hands queued ciphertext to the socket until it is all gone, or `PENDING` with the waker stored. */
   private flushOrWait(waker: Waker): Poll<void> {
     for (;;) {
       if (this.pendingEnd > this.pendingOff) {
-        const n = this.transport.pollWrite(waker, this.pending!, this.pendingOff, this.pendingEnd - this.pendingOff);
+        const n = this.tcp.pollWrite(waker, this.pending!, this.pendingOff, this.pendingEnd - this.pendingOff);
         if (n === PENDING) return PENDING;
         this.pendingOff += n;
         continue;
       }
       const k = this.lib.BIO_read(this.connection!.wbio, scratch, scratch.length);
       if (k <= 0) return undefined;
-      const n = this.transport.pollWrite(waker, scratch, 0, k);
+      const n = this.tcp.pollWrite(waker, scratch, 0, k);
       if (n === PENDING) {
         this.keep(0, k);
         return PENDING;
@@ -343,14 +393,14 @@ export class TlsStream {
   private flushIfPossible(): void {
     for (;;) {
       if (this.pendingEnd > this.pendingOff) {
-        const n = this.transport.tryWrite(this.pending!, this.pendingOff, this.pendingEnd - this.pendingOff);
+        const n = this.tcp.tryWrite(this.pending!, this.pendingOff, this.pendingEnd - this.pendingOff);
         if (n === WOULD_BLOCK) return;
         this.pendingOff += n;
         continue;
       }
       const k = this.lib.BIO_read(this.connection!.wbio, scratch, scratch.length);
       if (k <= 0) return;
-      const n = this.transport.tryWrite(scratch, 0, k);
+      const n = this.tcp.tryWrite(scratch, 0, k);
       if (n === WOULD_BLOCK) return this.keep(0, k);
       if (n < k) this.keep(n, k - n);
     }

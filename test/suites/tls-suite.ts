@@ -11,7 +11,19 @@ import { request as httpsRequest } from "node:https";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { coroutine, wait, spawn, spawnThread, TcpStream, TlsStream, TlsError, NoopWaker, type Executor } from "../../src/index.js";
+import {
+  coroutine,
+  wait,
+  spawn,
+  spawnThread,
+  sleep,
+  TcpStream,
+  TlsStream,
+  TlsError,
+  IoError,
+  NoopWaker,
+  type Executor,
+} from "../../src/index.js";
 import { useHostsFile } from "../../src/net/dns/lookup.js";
 import { liveObjects } from "../../src/sys/openssl.js";
 import { openFdCount } from "../util/fds.js";
@@ -68,8 +80,8 @@ export function tlsSuite(executor: Executor, mode: string): void {
 
   test("SNI carries the host name, ALPN settles on http/1.1, the version is TLS 1.2 or later", () => {
     const r = executor.blockOn(httpsGet(at("leaf"), "/info", { ca: certs.ca }));
-    const seen = JSON.parse(r.body.toString()) as { servername: string | null; alpn: string | null; protocol: string };
-    assert.deepEqual(seen, { servername: "localhost", alpn: "http/1.1", protocol: r.protocol });
+    const seen = JSON.parse(r.body.toString()) as { servername: string | null; alpn: string | null; protocol: string; reused: boolean };
+    assert.deepEqual(seen, { servername: "localhost", alpn: "http/1.1", protocol: r.protocol, reused: false });
     assert.equal(r.alpn, "http/1.1");
     assert.match(r.protocol, /^TLSv1\.[23]$/);
   });
@@ -172,7 +184,31 @@ export function tlsSuite(executor: Executor, mode: string): void {
     tls.close();
     assert.equal(liveObjects().ssl, before);
     assert.equal(tls.isOpen, false);
-    assert.throws(() => tls.read(new Uint8Array(8)).poll(new NoopWaker()), /TlsStream is closed/);
+    const canceled = (op: string) => (e: unknown) => e instanceof IoError && e.code === "ECANCELED" && e.syscall === op;
+    assert.throws(() => tls.read(new Uint8Array(8)).poll(new NoopWaker()), canceled("read"));
+    assert.throws(() => tls.write(new Uint8Array(8)).poll(new NoopWaker()), canceled("write"));
+    assert.throws(() => tls.pollShutdown(new NoopWaker()), canceled("shutdown"));
+    assert.throws(() => tls.protocol, canceled("protocol"));
+  });
+
+  test("close() while a task waits to read: that task fails with IoError ECANCELED, as on a TcpStream", () => {
+    const e = errorOf(() =>
+      executor.blockOn(
+        coroutine(function* () {
+          const tls = yield* wait(TlsStream.connect(at("leaf"), { ca: certs.ca }));
+          // Nothing was asked: the server sends nothing, so the read waits until the close.
+          spawn(
+            coroutine(function* () {
+              yield* wait(sleep(20));
+              tls.close();
+            }),
+          );
+          return yield* wait(tls.read(new Uint8Array(64)));
+        }),
+      ),
+    );
+    assert.ok(e instanceof IoError && e.code === "ECANCELED" && e.syscall === "read", String(e));
+    assert.match(e.message, /TlsStream was closed/);
   });
 
   test("clientHandshake over a connected TcpStream; a failed one closes that stream", () => {

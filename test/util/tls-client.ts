@@ -1,6 +1,6 @@
 /**
- * A minimal HTTPS exchange over `TlsStream` for the TLS tests (the HTTP client does not speak TLS
- * yet): connect, send one request, read until the server's `close_notify`.
+ * A minimal HTTPS exchange over `TlsStream` for the TLS tests (below the HTTP client): connect,
+ * send one request, read until the server's `close_notify`.
  *
  * @module
  */
@@ -13,6 +13,8 @@ export interface Exchange {
   body: Buffer;
   alpn: string | null;
   protocol: string;
+  /** Whether the handshake resumed a session. */
+  reused: boolean;
 }
 
 /** `GET path` (plus `upload`, if any, right after the head) on a new TLS connection to `address`. */
@@ -32,7 +34,13 @@ export function httpsGet(address: AddressInput, path: string, options: TlsConnec
       }
       const all = Buffer.concat(chunks);
       const end = all.indexOf("\r\n\r\n");
-      return { head: all.toString("latin1", 0, end), body: all.subarray(end + 4), alpn: tls.alpnProtocol, protocol: tls.protocol };
+      return {
+        head: all.toString("latin1", 0, end),
+        body: all.subarray(end + 4),
+        alpn: tls.alpnProtocol,
+        protocol: tls.protocol,
+        reused: tls.sessionReused,
+      };
     } finally {
       tls.close();
     }
