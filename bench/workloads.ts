@@ -155,7 +155,17 @@ function secureKeepAlive(name: string, ours: boolean): Contender {
     async run(ctx) {
       const target = await startHttpsTarget(ctx.opts.pin);
       try {
-        const argv = [NODE, `${ROOT}dist/bench/http-keepalive.js`, name, "--workload", "W2s", "--port", String(target.port), "--ca", target.caFile];
+        const argv = [
+          NODE,
+          `${ROOT}dist/bench/http-keepalive.js`,
+          name,
+          "--workload",
+          "W2s",
+          "--port",
+          String(target.port),
+          "--ca",
+          target.caFile,
+        ];
         const env = { ...ctx.env, NODE_EXTRA_CA_CERTS: target.caFile };
         const r = await runChild(argv, { core: ctx.opts.pin ? 1 : null, raiseFd: true }, env, 180_000);
         return metricsOf(name, r);
