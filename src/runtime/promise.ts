@@ -220,6 +220,10 @@ function checkSignal(signal: unknown): asserts signal is AbortSignal {
  * drops the future and rejects with `signal.reason`.
  *
  * @example
+ * <!-- ts-check
+ * declare const stream: TcpStream;
+ * declare const buf: Uint8Array;
+ * -->
  * ```ts
  * const text = await toPromise(sleep(10)); // from plain async code
  * const n = await toPromise(stream.read(buf), { signal: AbortSignal.timeout(1000) }); // rejects with a TimeoutError DOMException
