@@ -95,6 +95,15 @@ try {
 }
 const url = `http://${formatAddress({ family, ip, port: listener.port })}`;
 
+// The server sets the listener's options (TCP_NODELAY, TCP_DEFER_ACCEPT, the send buffer) as it is
+// made: only then is the port announced, so no client connects to a listener that lacks them.
+const server = new DelayServer(listener, {
+  idleTimeoutMs,
+  headerTimeoutMs,
+  log: quiet ? null : new RequestLog(1),
+  deferAccept: args.values["no-defer-accept"] !== true,
+});
+
 process.stdout.write(`delayserver: the delay server of "Asynchronous Programming in Rust", on reactor-executor
 Listening on ${url}
 
@@ -117,12 +126,6 @@ REQUESTS:
 }
 `);
 
-const server = new DelayServer(listener, {
-  idleTimeoutMs,
-  headerTimeoutMs,
-  log: quiet ? null : new RequestLog(1),
-  deferAccept: args.values["no-defer-accept"] !== true,
-});
 const onSignal = (): void => {
   if (server.stopped) process.exit(130); // a second Ctrl-C: do not wait
   server.stop();
