@@ -26,6 +26,13 @@ import type { HttpResponse, ResponseParser } from "./parse-response.js";
 import { Lease, type ConnectionPool, type Connector, type Origin, type PooledStream } from "./pool.js";
 import type { HttpTarget } from "./target.js";
 import type { TlsConnectOptions } from "../tls/options.js";
+import {
+  publishRequestDone,
+  publishRequestDropped,
+  publishRequestFailed,
+  publishRequestStart,
+  type HttpRequestEvent,
+} from "./request-events.js";
 
 /** Reads go into one buffer per thread; the parser copies out what it keeps. */
 export const scratch = Buffer.allocUnsafe(64 * 1024);
@@ -63,6 +70,8 @@ export abstract class ClientRequest<T> implements Future<T> {
   /** Bytes of the response read so far (for the retry rule). */
   private got = 0;
   private retried = false;
+  /** The diagnostics channel message of this request: undefined before the first poll, null if nobody listens. */
+  private event: HttpRequestEvent | null | undefined = undefined;
 
   constructor(
     protected readonly parts: ClientRequestParts,
@@ -84,22 +93,29 @@ export abstract class ClientRequest<T> implements Future<T> {
 
   poll(waker: Waker): Poll<T> {
     if (this.state === DONE) pollAfterReady("HTTP request");
+    if (this.event === undefined) this.event = publishRequestStart(this.parts.request, this.parts.target);
     for (;;) {
+      let out: Poll<T>;
       try {
-        return this.step(waker);
+        out = this.step(waker);
       } catch (e) {
         if (this.mayRetry(e)) {
           this.retry();
           continue;
         }
         this.fail();
-        throw named(e, this.parts.target.address);
+        const error = named(e, this.parts.target.address);
+        if (this.event !== null) publishRequestFailed(this.event, error);
+        throw error;
       }
+      if (out !== PENDING && this.event !== null) publishRequestDone(this.event, out);
+      return out;
     }
   }
 
   drop(): void {
     if (this.state === DONE) return;
+    if (this.event != null) publishRequestDropped(this.event);
     this.fail();
   }
 

@@ -107,7 +107,7 @@ abstract class HttpFuture<T> implements Future<T> {
 
   poll(waker: Waker): Poll<T> {
     if (this.state === DONE) pollAfterReady("HTTP request");
-    if (this.event === undefined) this.event = publishRequestStart(this.request, this.target.address, this.target.path);
+    if (this.event === undefined) this.event = publishRequestStart(this.request, this.target);
     let out: Poll<T>;
     try {
       out = this.step(waker);

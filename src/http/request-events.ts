@@ -8,11 +8,12 @@
  * @module
  */
 import { httpRequestEnd, httpRequestStart } from "../runtime/trace.js";
+import type { HttpTarget } from "./target.js";
 
 /** The `request` of both messages. */
 export interface HttpRequestEvent {
   readonly method: string;
-  /** `http://{address}{path}`, as the request went out. */
+  /** `{scheme}://{address}{path}`, as the request went out. */
   readonly url: string;
 }
 
@@ -20,13 +21,13 @@ const SPACE = 0x20;
 const STATUS_LINE = /^HTTP\/\d\.\d (\d{3})/;
 
 /**
- * Publishes the start of the request serialized in `bytes`, going to `address` for `path`; returns
- * the object its end names, or null when nobody listens.
+ * Publishes the start of the request serialized in `bytes`, going to `target`; returns the object
+ * its end names, or null when nobody listens.
  */
-export function publishRequestStart(bytes: Uint8Array, address: string, path: string): HttpRequestEvent | null {
+export function publishRequestStart(bytes: Uint8Array, target: HttpTarget): HttpRequestEvent | null {
   if (!httpRequestStart.hasSubscribers && !httpRequestEnd.hasSubscribers) return null;
   const method = Buffer.from(bytes.buffer, bytes.byteOffset, Math.max(bytes.indexOf(SPACE), 0)).toString("latin1");
-  const request: HttpRequestEvent = { method, url: `http://${address}${path}` };
+  const request: HttpRequestEvent = { method, url: `${target.scheme}://${target.address}${target.path}` };
   httpRequestStart.publish({ request });
   return request;
 }
