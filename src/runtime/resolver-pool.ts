@@ -266,10 +266,13 @@ class PoolLookup implements Future<IpAddress[]> {
     const pool = this.pool;
     pool.drainWakeFd();
     if (this.slot < 0) {
-      const slot = pool.claim(this);
+      let slot = pool.claim(this);
       if (slot < 0) {
         pool.wait(this, waker);
-        return PENDING;
+        // Look again: a resolver thread that freed a slot before the waker was stored in the
+        // queue's word read none, and wakes nobody.
+        slot = pool.claim(this);
+        if (slot < 0) return PENDING;
       }
       pool.submit(slot, this.job);
       this.slot = slot;

@@ -16,6 +16,7 @@ import { StalledResolver } from "../util/dns-stall.js";
 
 const srcIndex = new URL("../../src/index.js", import.meta.url).href;
 const srcPool = new URL("../../src/runtime/resolver-pool.js", import.meta.url).href;
+const srcSlots = new URL("../../src/runtime/resolver-slots.js", import.meta.url).href;
 const stallUtil = new URL("../util/dns-stall.js", import.meta.url).href;
 
 function text(ips: IpAddress[]): string[] {
@@ -176,6 +177,48 @@ export function dnsSuite(executor: () => Executor, mode: "thread" | "inline"): v
       assert.deepEqual(out.ok, ["127.0.0.1", "127.0.0.1"]);
       assert.equal(out.stats.started, 2, "the stuck threads were reused, not replaced");
       assert.ok(out.ms < 5_000, `freed within a few slices (took ${out.ms} ms)`);
+    } finally {
+      stall.dispose();
+    }
+  });
+
+  test(`${mode}: a slot freed by its resolver thread while a lookup queues for it is not missed`, async () => {
+    const stall = new StalledResolver();
+    try {
+      const r = await runModule(
+        `
+        import { init, coroutine, wait, timeout } from "${srcIndex}";
+        import { resetResolverPool, resolveInPool } from "${srcPool}";
+        import { ResolverSlots, FREE } from "${srcSlots}";
+        const ex = ${init};
+        resetResolverPool({ threads: 1 });
+        // The interleaving to reproduce: the lookup finds no free slot, then the resolver thread
+        // frees the dropped job's slot and reads the queue's waker (none yet), then the lookup
+        // stores its waker there. Held here until the thread has freed the slot.
+        let hold = false;
+        const swap = ResolverSlots.prototype.swapQueueWaker;
+        ResolverSlots.prototype.swapQueueWaker = function (ref) {
+          if (hold && ref !== 0) {
+            hold = false;
+            const word = new Int32Array(new SharedArrayBuffer(4));
+            for (const end = Date.now() + 10_000; this.state(0) !== FREE && Date.now() < end; ) Atomics.wait(word, 0, 0, 5);
+          }
+          return swap.call(this, ref);
+        };
+        const out = ex.blockOn(coroutine(function* () {
+          let code = "";
+          try { yield* wait(timeout(resolveInPool("${stall.name}", 0), 200)); } catch (e) { code = e.code; }
+          hold = true;
+          const ips = yield* wait(timeout(resolveInPool("localhost", 4), 5000));
+          return { code, held: !hold, ip: ips[0].bytes.join(".") };
+        }));
+        console.log(JSON.stringify(out));
+        `,
+        { env: stall.env, timeoutMs: 30_000 },
+      );
+      assert.equal(r.timedOut, false, r.stderr);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { code: "ETIMEDOUT", held: true, ip: "127.0.0.1" });
     } finally {
       stall.dispose();
     }
