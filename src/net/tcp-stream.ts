@@ -17,7 +17,7 @@
  * @module
  */
 import { IoError } from "../errors.js";
-import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { PENDING, type Future, type Poll } from "../future/future.js";
 import { map } from "../future/map.js";
 import type { Waker } from "../future/waker.js";
 import { Interest, type Registration, type Source } from "../runtime/registration.js";
@@ -25,6 +25,7 @@ import { ERROR, READ_CLOSED } from "../runtime/token-table.js";
 import * as sys from "../sys/index.js";
 import type { ByteStream } from "./byte-stream.js";
 import { Connect, TCP_STREAM } from "./connect.js";
+import { StreamRead, StreamWrite } from "./stream-futures.js";
 
 /**
  * A TCP connection.
@@ -79,6 +80,16 @@ export class TcpStream implements Source, ByteStream {
     return this.registration.token;
   }
 
+  /** For errors and task dumps (see `stream-futures.ts`). */
+  get kind(): string {
+    return "TcpStream";
+  }
+
+  /** Which stream, for task dumps. */
+  get where(): string {
+    return `fd ${this.fd}`;
+  }
+
   /** True until `close()`. */
   get isOpen(): boolean {
     return this.registration.isOpen;
@@ -86,17 +97,17 @@ export class TcpStream implements Source, ByteStream {
 
   /** Reads into `buf`; completes with the byte count, 0 at end of stream (or for an empty `buf`). */
   read(buf: Uint8Array): Future<number> {
-    return new ReadFuture(this, buf);
+    return new StreamRead(this, buf);
   }
 
   /** Writes some of `buf`; completes with how many bytes were written. */
   write(buf: Uint8Array): Future<number> {
-    return new WriteFuture(this, buf, false);
+    return new StreamWrite(this, buf, false);
   }
 
   /** Writes all of `buf`. */
   writeAll(buf: Uint8Array): Future<void> {
-    return map(new WriteFuture(this, buf, true), () => undefined);
+    return map(new StreamWrite(this, buf, true), () => undefined);
   }
 
   /**
@@ -235,51 +246,5 @@ export class TcpStream implements Source, ByteStream {
 export class ConnectFuture extends Connect<TcpStream> {
   protected wrap(registration: Registration): TcpStream {
     return new TcpStream(registration);
-  }
-}
-
-class ReadFuture implements Future<number> {
-  private done = false;
-  constructor(
-    private readonly stream: TcpStream,
-    private readonly buf: Uint8Array,
-  ) {}
-
-  poll(waker: Waker): Poll<number> {
-    if (this.done) pollAfterReady("TcpStream.read()");
-    const n = this.stream.pollRead(waker, this.buf);
-    if (n !== PENDING) this.done = true;
-    return n;
-  }
-
-  describe(): string {
-    return `TcpStream.read fd ${this.stream.fd}`;
-  }
-}
-
-class WriteFuture implements Future<number> {
-  private written = 0;
-  private done = false;
-  constructor(
-    private readonly stream: TcpStream,
-    private readonly buf: Uint8Array,
-    private readonly all: boolean,
-  ) {}
-
-  poll(waker: Waker): Poll<number> {
-    if (this.done) pollAfterReady(this.all ? "TcpStream.writeAll()" : "TcpStream.write()");
-    const len = this.buf.length;
-    while (this.written < len) {
-      const n = this.stream.pollWrite(waker, this.buf, this.written, len - this.written);
-      if (n === PENDING) return PENDING;
-      this.written += n;
-      if (!this.all) break;
-    }
-    this.done = true;
-    return this.written;
-  }
-
-  describe(): string {
-    return `TcpStream.${this.all ? "writeAll" : "write"} fd ${this.stream.fd} (${this.written} of ${this.buf.length} bytes written)`;
   }
 }

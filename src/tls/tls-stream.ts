@@ -39,13 +39,14 @@
  * @module
  */
 import { IoError, RuntimeError, TlsError } from "../errors.js";
-import { PENDING, pollAfterReady, type Future, type Poll } from "../future/future.js";
+import { PENDING, type Future, type Poll } from "../future/future.js";
 import { map } from "../future/map.js";
 import type { Waker } from "../future/waker.js";
 import * as ssl from "../sys/openssl.js";
 import { WOULD_BLOCK } from "../sys/index.js";
 import type { AddressInput } from "../sys/index.js";
 import type { ByteStream } from "../net/byte-stream.js";
+import { StreamFlush, StreamRead, StreamWrite } from "../net/stream-futures.js";
 import type { TcpStream } from "../net/tcp-stream.js";
 import { READABLE } from "../runtime/token-table.js";
 import { TlsConnectFuture } from "./connect.js";
@@ -162,6 +163,16 @@ export class TlsStream implements ByteStream {
     return this.lib.SSL_session_reused(this.ssl("sessionReused")) === 1;
   }
 
+  /** For errors and task dumps (see `stream-futures.ts`). */
+  get kind(): string {
+    return "TlsStream";
+  }
+
+  /** Which stream, for task dumps. */
+  get where(): string {
+    return this.servername;
+  }
+
   /** True until `close()`. */
   get isOpen(): boolean {
     return this.connection !== null;
@@ -169,22 +180,22 @@ export class TlsStream implements ByteStream {
 
   /** Reads plaintext into `buf`; completes with the byte count, 0 once the server closed with `close_notify`. */
   read(buf: Uint8Array): Future<number> {
-    return new ReadFuture(this, buf);
+    return new StreamRead(this, buf);
   }
 
   /** Writes some of `buf` (at most {@link MAX_WRITE} bytes); completes with how many were taken. */
   write(buf: Uint8Array): Future<number> {
-    return new WriteFuture(this, buf, false);
+    return new StreamWrite(this, buf, false);
   }
 
   /** Writes all of `buf` and waits until its ciphertext has been handed to the socket. */
   writeAll(buf: Uint8Array): Future<void> {
-    return map(new WriteFuture(this, buf, true), () => undefined);
+    return map(new StreamWrite(this, buf, true), () => undefined);
   }
 
   /** Waits until every byte written so far has been handed to the socket. */
   flush(): Future<void> {
-    return new FlushFuture(this, false);
+    return new StreamFlush(this, false);
   }
 
   /**
@@ -192,7 +203,7 @@ export class TlsStream implements ByteStream {
    * connection. Reading the server's remaining data (and its `close_notify`) is still possible.
    */
   shutdown(): Future<void> {
-    return new FlushFuture(this, true);
+    return new StreamFlush(this, true);
   }
 
   /** @internal Drives the handshake: done, or `PENDING` with the waker stored. Throws `TlsError`. */
@@ -500,70 +511,4 @@ function configureConnection(lib: ssl.OpenSslLib, s: ssl.Handle, setup: TlsSetup
 function invalidName(lib: ssl.OpenSslLib, name: string): TlsError {
   const e = ssl.takeError(lib);
   return new TlsError("ERR_TLS_INVALID_SERVERNAME", e?.reason ?? "", `invalid TLS server name ${JSON.stringify(name)}`);
-}
-
-class ReadFuture implements Future<number> {
-  private done = false;
-  constructor(
-    private readonly stream: TlsStream,
-    private readonly buf: Uint8Array,
-  ) {}
-
-  poll(waker: Waker): Poll<number> {
-    if (this.done) pollAfterReady("TlsStream.read()");
-    const n = this.stream.pollRead(waker, this.buf);
-    if (n !== PENDING) this.done = true;
-    return n;
-  }
-
-  describe(): string {
-    return `TlsStream.read ${this.stream.servername}`;
-  }
-}
-
-class WriteFuture implements Future<number> {
-  private written = 0;
-  private done = false;
-  constructor(
-    private readonly stream: TlsStream,
-    private readonly buf: Uint8Array,
-    private readonly all: boolean,
-  ) {}
-
-  poll(waker: Waker): Poll<number> {
-    if (this.done) pollAfterReady(this.all ? "TlsStream.writeAll()" : "TlsStream.write()");
-    const len = this.buf.length;
-    while (this.written < len) {
-      const n = this.stream.pollWrite(waker, this.buf, this.written, len - this.written);
-      if (n === PENDING) return PENDING;
-      this.written += n;
-      if (!this.all) break;
-    }
-    if (this.all && this.stream.pollFlush(waker) === PENDING) return PENDING;
-    this.done = true;
-    return this.written;
-  }
-
-  describe(): string {
-    return `TlsStream.${this.all ? "writeAll" : "write"} ${this.stream.servername} (${this.written} of ${this.buf.length} bytes written)`;
-  }
-}
-
-class FlushFuture implements Future<void> {
-  private done = false;
-  constructor(
-    private readonly stream: TlsStream,
-    private readonly shutdown: boolean,
-  ) {}
-
-  poll(waker: Waker): Poll<void> {
-    if (this.done) pollAfterReady(this.shutdown ? "TlsStream.shutdown()" : "TlsStream.flush()");
-    const r = this.shutdown ? this.stream.pollShutdown(waker) : this.stream.pollFlush(waker);
-    if (r !== PENDING) this.done = true;
-    return r;
-  }
-
-  describe(): string {
-    return `TlsStream.${this.shutdown ? "shutdown" : "flush"} ${this.stream.servername}`;
-  }
 }
