@@ -61,6 +61,7 @@ export class InlineDriver implements IoDriver {
       wakeRegistration(token, mask);
       if (tracing) traceWoken();
     }
+    this.table.counters.publish();
     if (tracing) traceEpollDispatched();
   }
 }

@@ -90,20 +90,22 @@ export class ReactorCounters {
     private readonly at: number,
   ) {}
 
-  /** Counts an `epoll_wait` that returned `n` events, and publishes. */
+  /** Counts an `epoll_wait` that returned `n` events (published by {@link publish}). */
   turn(n: number): void {
     this.epollWaits++;
     this.events += n;
-    this.publish();
   }
 
-  /** Counts an event dropped as stale, and publishes. */
+  /** Counts an event dropped as stale (published by {@link publish}). */
   stale(): void {
     this.staleEvents++;
-    this.publish();
   }
 
-  private publish(): void {
+  /**
+   * Publishes the counts, once a turn's events are all dispatched: a reader sees a turn whole,
+   * never its wait counted without the stale events it dropped.
+   */
+  publish(): void {
     const w = this.words;
     const at = this.at;
     Atomics.add(w, at + SEQ, 1);

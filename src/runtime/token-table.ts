@@ -244,6 +244,7 @@ export class TokenTable {
       if (token === SHUTDOWN_TOKEN) shutdown = true;
       else this.dispatch(events.events(i), token, events.hi(i));
     }
+    this.counters.publish();
     return shutdown;
   }
 
