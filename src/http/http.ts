@@ -193,36 +193,45 @@ abstract class HttpFuture<T> implements Future<T> {
  * and known to be complete without being held twice.
  */
 class HttpGetFuture extends HttpFuture<string> {
-  private readonly raw = new PendingBytes();
-  private readonly parser: ResponseParser;
-  private readonly maxBytes: number;
+  // Made at the first bytes: a thousand requests waiting for their responses then hold no
+  // parser, which would otherwise outlive young-generation collections and be promoted.
+  private raw: PendingBytes | null = null;
+  private parser: ResponseParser | null = null;
+  private readonly maxBodyBytes: number;
 
   constructor(target: HttpTarget, options: HttpGetOptions) {
     const request: RequestOptions = { path: target.path, host: target.host };
     if (target.authorization !== undefined) request.headers = { Authorization: target.authorization };
     super(target, request, options.tls);
-    const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.maxBytes = maxBodyBytes + DEFAULT_MAX_HEADER_BYTES;
-    this.parser = new ResponseParser({ maxBodyBytes, discardBody: true });
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   }
 
   protected received(bytes: Buffer): string | undefined {
-    const complete = this.parser.push(bytes) !== undefined;
+    const parser = (this.parser ??= new ResponseParser({ maxBodyBytes: this.maxBodyBytes, discardBody: true }));
+    const complete = parser.push(bytes) !== undefined;
+    const raw = this.raw;
     // The parser checks the body; this bounds what chunk framing adds to it.
-    if (this.raw.length + bytes.length > this.maxBytes) throw new HttpParseError(`response exceeds ${this.maxBytes} bytes`);
-    this.raw.append(bytes);
+    const maxBytes = this.maxBodyBytes + DEFAULT_MAX_HEADER_BYTES;
+    if (raw === null && complete) {
+      // The whole response in one read, the usual case: decoded from the read buffer, not copied.
+      const end = bytes.length - parser.unusedBytes;
+      if (end > maxBytes) throw new HttpParseError(`response exceeds ${maxBytes} bytes`);
+      return bytes.toString("utf8", 0, end);
+    }
+    if ((raw?.length ?? 0) + bytes.length > maxBytes) throw new HttpParseError(`response exceeds ${maxBytes} bytes`);
+    (this.raw ??= new PendingBytes()).append(bytes);
     return complete ? this.text() : undefined;
   }
 
   protected ended(): string {
-    this.parser.end();
+    (this.parser ?? new ResponseParser({ discardBody: true })).end();
     return this.text();
   }
 
   /** The response as received, without what came after its end. */
   private text(): string {
-    const raw = this.raw.view();
-    return raw.toString("utf8", 0, raw.length - this.parser.unusedBytes);
+    const raw = this.raw!.view();
+    return raw.toString("utf8", 0, raw.length - this.parser!.unusedBytes);
   }
 }
 

@@ -68,17 +68,24 @@ export function resolveTarget(pathOrUrl: string, options: HttpAddressOptions = {
   if (!pathOrUrl.startsWith("/")) throw new TypeError(`a request path must start with "/": ${JSON.stringify(pathOrUrl)}`);
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 8080;
-  const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  const hostname = bracketed.startsWith("[") ? bracketed.slice(1, -1) : bracketed;
-  return {
-    scheme: "http",
-    address: `${bracketed}:${port}`,
-    hostname,
-    host: `${bracketed}:${port}`,
-    path: pathOrUrl,
-    authorization: undefined,
-  };
+  let address = lastAddress;
+  if (host !== lastHost || port !== lastPort) {
+    const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+    address = lastAddress = `${bracketed}:${port}`;
+    lastHostname = bracketed.startsWith("[") ? bracketed.slice(1, -1) : bracketed;
+    lastHost = host;
+    lastPort = port;
+  }
+  return { scheme: "http", address, hostname: lastHostname, host: address, path: pathOrUrl, authorization: undefined };
 }
+
+// The last host and port a bare path was sent to, and their strings: a client sends thousands of
+// requests to one server, and each would otherwise build the same strings (and the connect's
+// address cache flatten them again).
+let lastHost = "";
+let lastPort = -1;
+let lastAddress = "";
+let lastHostname = "";
 
 /** The Basic credentials of `url` (`user:password@`, percent-decoded, UTF-8), or undefined. */
 function basic(url: URL): string | undefined {
