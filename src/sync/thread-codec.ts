@@ -23,8 +23,17 @@
  *
  * @module
  */
-import v8 from "node:v8";
+import { createRequire } from "node:module";
 import { RuntimeError } from "../errors.js";
+
+/**
+ * `node:v8`, loaded at the first value that needs the fallback: importing it loads half a dozen
+ * other built-in modules, ~4 ms at the start of every thread, most of which never send such a value.
+ */
+let v8Module: typeof import("node:v8") | null = null;
+function v8(): typeof import("node:v8") {
+  return (v8Module ??= createRequire(import.meta.url)("node:v8") as typeof import("node:v8"));
+}
 
 const UNDEFINED = 0;
 const NULL = 1;
@@ -133,7 +142,7 @@ export function encode(value: unknown, out: Bytes): number {
 function writeV8(value: unknown, out: Bytes): void {
   let bytes: Buffer;
   try {
-    bytes = v8.serialize(value);
+    bytes = v8().serialize(value);
   } catch (e) {
     throw cloneError(e);
   }
@@ -311,7 +320,7 @@ export function decode(input: Bytes, length: number): unknown {
   const tag = input.buf[0]!;
   // A primitive holds no reference to reset afterwards.
   if (tag < ARRAY) return read(input);
-  if (tag === V8) return v8.deserialize(input.buf.subarray(1, length));
+  if (tag === V8) return v8().deserialize(input.buf.subarray(1, length));
   try {
     return read(input);
   } finally {
