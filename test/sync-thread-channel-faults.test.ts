@@ -39,6 +39,14 @@ for (const runner of ["blockOn", "run"] as const) {
     assert.equal(r.joinCode, "ERR_THREAD_TERMINATED");
   });
 
+  test(`${runner}: the only receiver's thread terminated before it started: a send waiting on the full channel throws ClosedError`, async () => {
+    // Nobody can watch a thread that has not named itself yet: its parent's terminate() gives
+    // back what was moved into it (a waiting send hung here before).
+    const r = await fault("terminate-receiver-early", runner);
+    assert.deepEqual(r.sender, { sent: 4, code: "ECLOSED" });
+    assert.equal(r.joinCode, "ERR_THREAD_TERMINATED");
+  });
+
   test(`${runner}: the only receiver's thread out of memory: a waiting send throws ClosedError`, async () => {
     const r = await fault("oom-receiver", runner);
     assert.equal(r.sender?.code, "ECLOSED");

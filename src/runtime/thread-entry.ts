@@ -23,13 +23,13 @@
 import { Console } from "node:console";
 import { Writable } from "node:stream";
 import { workerData, type MessagePort } from "node:worker_threads";
-import { gettid, pidfdOpen } from "../sys/index.js";
+import { close, gettid, pidfdOpen } from "../sys/index.js";
 import { attachWakeHub, wakeRef } from "./wake-hub.js";
 import { attachReactor } from "./init.js";
 import { Executor } from "./executor.js";
 import { writeAllSync } from "./output.js";
 import { EXITED, RETURNED, RUNNING, THREW, ThreadOutcome, UNCAUGHT } from "./thread-outcome.js";
-import { attachOwnership, notePidfd } from "./thread-owned.js";
+import { attachOwnership, notePidfd, takePidfd } from "./thread-owned.js";
 import { reclaimSelf } from "./threads.js";
 import { traceThreadExit, traceThreadName } from "./trace-recorder.js";
 import { reviveTransfers, type TransferRecord } from "./thread-transfer.js";
@@ -83,9 +83,23 @@ attachWakeHub(data.hub);
 attachReactor(data.reactor, data.verbose);
 attachOwnership(data.owned);
 const outcome = new ThreadOutcome(data.outcome);
-const pidfd = ownPidfd();
-if (pidfd !== null) notePidfd(data.slot, pidfd);
-wake(outcome.publishPidfd(pidfd));
+
+/**
+ * Publishes this thread's pidfd, through which its joiner sees it end; false if the parent's
+ * `terminate()` came first (it then gave back what was moved in, and this thread is stopping).
+ */
+function announce(): boolean {
+  const pidfd = ownPidfd();
+  if (pidfd !== null) notePidfd(data.slot, pidfd);
+  const joiner = outcome.publishPidfd(pidfd);
+  if (joiner !== null) {
+    wake(joiner);
+    return true;
+  }
+  const fd = takePidfd(data.slot);
+  if (fd >= 0) close(fd);
+  return false;
+}
 
 let exported = RUNNING;
 let exportError: unknown = undefined;
@@ -106,8 +120,11 @@ process.on("exit", (code) => {
 
 try {
   // Before the user's module: the objects moved in are held by this thread from its start, so its
-  // exit handler gives them back however early it ends.
+  // exit handler gives them back however early it ends. A thread channel's end names this thread
+  // as it is taken, so that the channel's other threads can watch it end; the pidfd comes after
+  // (see announce).
   const args = await reviveTransfers(data.args, data.transfers);
+  if (!announce()) await new Promise<never>(() => {}); // terminate() ends the thread here
   const mod = (await import(data.moduleUrl)) as Record<string, unknown>;
   const fn = mod[data.exportName];
   if (typeof fn !== "function") throw new TypeError(`${data.moduleUrl} has no exported function ${data.exportName}`);

@@ -6,7 +6,8 @@
  * | ----------- | -------------------------------------------- | ----------------------------------------- |
  * | `STATE`     | one writer, by compare-and-swap from RUNNING | RUNNING, then one of the end kinds below  |
  * | `JOINER`    | the joining future                           | waker ref + 1 of whoever awaits, 0 none   |
- * | `PIDFD`     | the thread, at its start                     | 0 not yet, -1 unavailable, else fd + 1    |
+ * | `PIDFD`     | the thread, once it holds what was moved in  | 0 not yet, -1 unavailable, else fd + 1;   |
+ * |             | (or the parent, stopping it before that)     | -2 stopped before it published            |
  * | `EXIT_CODE` | the thread, before `STATE`                   | the code of an EXITED or UNCAUGHT end     |
  * | `LENGTH`    | the thread, before `STATE`                   | bytes of the JSON error after the header  |
  *
@@ -44,6 +45,8 @@ export const CRASHED = 6;
 const STATE = 0;
 const JOINER = 1;
 const PIDFD = 2;
+/** `PIDFD` of a thread its parent stopped before it published one. */
+const STOPPED_EARLY = -2;
 const EXIT_CODE = 3;
 const LENGTH = 4;
 const HEADER_BYTES = 32;
@@ -95,10 +98,21 @@ export class ThreadOutcome {
     return Atomics.exchange(this.words, JOINER, 0) - 1;
   }
 
-  /** The thread publishes its pidfd (`null`: it has none); returns the joiner's ref to wake, or -1. */
-  publishPidfd(fd: number | null): number {
-    Atomics.store(this.words, PIDFD, fd === null ? -1 : fd + 1);
+  /**
+   * The thread publishes its pidfd (`null`: it has none); returns the joiner's ref to wake (or -1),
+   * or `null` if the parent stopped the thread first ({@link stopBeforeStart}).
+   */
+  publishPidfd(fd: number | null): number | null {
+    if (Atomics.compareExchange(this.words, PIDFD, 0, fd === null ? -1 : fd + 1) !== 0) return null;
     return Atomics.load(this.words, JOINER) - 1;
+  }
+
+  /**
+   * The parent, terminating the thread: true if the thread had not published its pidfd yet, and
+   * now never will (the compare-and-swap against {@link publishPidfd} says which came first).
+   */
+  stopBeforeStart(): boolean {
+    return Atomics.compareExchange(this.words, PIDFD, 0, STOPPED_EARLY) === 0;
   }
 
   /**

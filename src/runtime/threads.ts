@@ -235,9 +235,17 @@ class Thread<T> implements ThreadHandle<T> {
     if (this.outcome.state !== RUNNING || this.terminating) return;
     this.terminating = true;
     void this.worker.terminate();
-    // With a pidfd the joiner sees the thread end (and only then reclaims); without one, nothing
-    // else would tell a parked joiner, so the end is recorded now and reclaimed at the exit event.
-    if (this.outcome.pidfd < 0) this.settle(TERMINATED);
+    if (this.outcome.stopBeforeStart()) {
+      // Stopped before it published its pidfd, which it does only once it holds what was moved
+      // into it: nobody could watch it end, so what it may hold (a channel end a task here waits
+      // on) is given back now; it is stopped before it could use any of it.
+      for (const t of this.transfers) t.reclaim([this.threadId]);
+      this.settle(TERMINATED);
+    } else if (this.outcome.pidfd < 0) {
+      // No pidfd (an older kernel): nothing else would tell a parked joiner, so the end is
+      // recorded now and reclaimed at the exit event. With one, the joiner sees the thread end.
+      this.settle(TERMINATED);
+    }
   }
 
   /**

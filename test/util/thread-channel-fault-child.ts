@@ -19,6 +19,7 @@ import {
   type Future,
   type ThreadHandle,
 } from "../../src/index.js";
+import { readdirSync, readlinkSync } from "node:fs";
 import { openFdCount } from "./fds.js";
 
 /** What the child prints. */
@@ -44,6 +45,7 @@ export type Scenario =
   | "return-sender"
   | "oom-sender-sibling"
   | "terminate-receiver"
+  | "terminate-receiver-early"
   | "oom-receiver"
   | "oom-receiver-sibling"
   | "join-reclaims";
@@ -130,10 +132,13 @@ function main(): Future<Omit<ChannelFaultReport, "fdsBefore" | "fdsAfter">> {
       });
     }
     case "terminate-receiver":
+    case "terminate-receiver-early":
     case "oom-receiver": {
-      // This thread sends into a full channel while the only receiver dies.
+      // This thread sends into a full channel while the only receiver dies: once it has taken a
+      // value (so it holds the end for sure), or, early, before it could even start.
       const [tx, rx] = threadChannel<number>(4);
       const oom = scenario === "oom-receiver";
+      const early = scenario === "terminate-receiver-early";
       const h = spawnThread({
         name: "receiver",
         module: programs,
@@ -144,15 +149,17 @@ function main(): Future<Omit<ChannelFaultReport, "fdsBefore" | "fdsAfter">> {
       });
       return coroutine(function* () {
         using out = tx;
+        let sent = 0;
         if (!oom) {
           spawn(
             coroutine(function* () {
-              yield* wait(sleep(200));
+              // Early: the channel is full and a send waits, the thread still starting (~30 ms).
+              // Else once the receiver took a value (capacity 4).
+              while (early ? sent < 4 : sent <= 4) yield* wait(sleep(1));
               h.terminate();
             }),
           );
         }
-        let sent = 0;
         let code: string;
         try {
           for (;;) {
@@ -204,10 +211,25 @@ function main(): Future<Omit<ChannelFaultReport, "fdsBefore" | "fdsAfter">> {
   }
 }
 
+/**
+ * Open fds, but for the files of JavaScript modules: Node 20 leaves open the file handles of the
+ * ES modules a worker was reading when it was terminated (Node 22 and later close them).
+ */
+function fdCount(): number {
+  if (scenario !== "terminate-receiver-early") return openFdCount();
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return !/\.m?js$/.test(readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      return false; // the directory's own fd, closed by now
+    }
+  }).length;
+}
+
 async function settle(before: number): Promise<number> {
   const deadline = Date.now() + 15_000;
-  while (openFdCount() !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return openFdCount();
+  while (fdCount() !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return fdCount();
 }
 
 // Warm up: the first thread opens fds Node keeps for later threads; the baseline comes after it.
@@ -215,7 +237,7 @@ const [warmTx, warmRx] = threadChannel<number>(1);
 await spawnThread({ name: "warm-up", module: programs, export: "sendThenReturn", args: [warmTx, 0], transfer: [warmTx] }).joinAsync();
 warmRx.close();
 await new Promise((r) => setTimeout(r, 100));
-const fdsBefore = await settle(openFdCount());
+const fdsBefore = await settle(fdCount());
 const work = timeout(main(), 60_000);
 const report = runner === "blockOn" ? executor.blockOn(work) : await executor.run(work);
 const fdsAfter = await settle(fdsBefore);

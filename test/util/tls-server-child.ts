@@ -15,7 +15,7 @@
  *   - `/until-close/{text}`: a body without length (read until the close), then `close_notify`;
  *     `/until-close/{text}/cut`: the same ended by a TCP FIN alone.
  * - `silent`: accepts and never sends a byte (a handshake that stalls).
- * - `hangup`: accepts and closes at once (end of stream during the handshake).
+ * - `hangup`: reads the ClientHello and closes (end of stream during the handshake).
  * - `plain`: answers whatever comes with a plain-text HTTP 400 (a server that does not speak TLS).
  */
 import { createServer, type Server, type Socket } from "node:net";
@@ -107,7 +107,9 @@ function start(spec: ServerSpec): Promise<[string, number]> {
   const server: Server = createServer((raw) => {
     track(raw);
     if (secureContext !== null) serveTls(secureContext, raw);
-    else if (spec.kind === "hangup") raw.destroy();
+    // The ClientHello is read first: closing with it unread would send a reset (ECONNRESET), not
+    // the end of stream this server stands for.
+    else if (spec.kind === "hangup") raw.once("data", () => raw.end());
     else if (spec.kind === "plain") raw.once("data", () => raw.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"));
   });
   return new Promise((resolve) => {
