@@ -21,6 +21,9 @@
  * - `terminate()` and out of memory run no handler in the thread. Each thread opens a pidfd on
  *   itself (Linux 6.9+); the joiner registers it with the reactor, which wakes it when the thread
  *   has ended; the joiner then reclaims what the thread held and records the end.
+ * - A thread publishes its pidfd only once it holds what was moved into it (a channel end names
+ *   the thread as it is taken, so other threads can watch it). `terminate()` before that wins a
+ *   compare-and-swap on the pidfd word, records the end and gives those objects back at once.
  * - Without thread pidfds (older kernels) `terminate()` records the end itself, and an
  *   out-of-memory end is seen through the Worker's `exit` event: under `run` only, since `blockOn`
  *   keeps Node's event loop from delivering it.
