@@ -138,8 +138,10 @@ export class TrackDecoder {
           out += `,\n{"ph":"s","cat":"wake","name":"wake","id":${x},${this.ids},"ts":${us(a)},"args":{"executorIndex":${y}}}`;
           break;
         case Rec.FlowMerged:
-          // Its task was queued already: the arrow ends at the thread's next slice.
+          // Its task was queued already: the arrow ends at the thread's next slice. A wake for an
+          // executor that stopped (its index given back) has no next slice: it gets one to end on.
           out += `,\n{"ph":"f","cat":"wake","name":"wake","id":${x},${this.ids},"ts":${us(a)}}`;
+          if (kind >> 8 === 1) out += this.slice('"undelivered wake"', "wake", a, a, "{}");
           break;
         case Rec.Task:
           this.executor(y).tasks.set(x, z);

@@ -395,6 +395,16 @@ export function takeFlow(ref: number): number {
   return flow;
 }
 
+/**
+ * A drained inbox bit for `ref` that wakes nobody (its executor index is being given back): the
+ * flow it carries, if any, ends here, on a slice of its own (no poll follows), instead of staying
+ * open in the trace.
+ */
+export function traceUndelivered(ref: number): void {
+  const flow = takeFlow(ref);
+  if (flow !== 0) put(Rec.FlowMerged | (1 << 8), traceNow(), 0, flow, 0, 0);
+}
+
 /** A wake on this thread is about to deliver `flow` (0: none). */
 export function traceWaking(flow: number): void {
   incoming = flow;

@@ -42,7 +42,7 @@ import { threadId } from "node:worker_threads";
 import { RuntimeError } from "../errors.js";
 import { describeValue } from "./arguments.js";
 import "./one-copy.js";
-import { takeFlow, traceWake, tracing } from "./trace-recorder.js";
+import { traceUndelivered, traceWake, tracing } from "./trace-recorder.js";
 
 /** Executors that can exist at once in one process (all threads together). */
 export const MAX_EXECUTORS = 128;
@@ -149,9 +149,9 @@ export function executorIndicesInUse(): number {
 function free(index: number): void {
   const w = words();
   const base = index * REGION_WORDS;
-  // A traced wake left undrained leaves its flow in the trace's side table: take it out, so the
-  // slot's next owner neither inherits the arrow nor loses its own.
-  drainInbox(index, tracing ? (slot) => void takeFlow(wakerRef(index, slot)) : () => {});
+  // A traced wake left undrained leaves its flow in the trace's side table: it ends here, so the
+  // slot's next owner neither inherits the arrow nor loses its own, and no arrow stays open.
+  drainInbox(index, tracing ? (slot) => traceUndelivered(wakerRef(index, slot)) : () => {});
   Atomics.store(w, base + PARK, EMPTY);
   Atomics.store(w, base + CLAIM, 0);
 }
