@@ -159,7 +159,7 @@ test("dump(): id, name, state, what each task waits on, polls and cycles; no spa
   const fresh = byName(dump, "fresh");
   assert.equal(fresh.state, "ready");
   assert.equal(fresh.waitingOn, "Ready");
-  assert.ok(main.polls >= 3, `connect, accept and the yield took polls: ${main.polls}`);
+  assert.ok(main.polls >= 2, `the yield took a second poll (connect and accept may not pend on loopback): ${main.polls}`);
   assert.equal(main.cyclesSincePoll, 0);
   for (const [name] of waitingTasks(clientFd, serverFd)) {
     const t = byName(dump, name);
@@ -185,7 +185,10 @@ test("dump() with diagnostics: polls, cycles since the last poll, spawn sites, f
   const main = byName(dump, "main");
   assert.equal(main.state, "running");
   assert.equal(main.cyclesSincePoll, 0);
-  assert.ok(main.polls !== undefined && main.polls >= 3, `connect, accept and the yield took polls: ${main.polls}`);
+  assert.ok(
+    main.polls !== undefined && main.polls >= 2,
+    `the yield took a second poll (connect and accept may not pend on loopback): ${main.polls}`,
+  );
   for (const [name, state, on] of waitingTasks(clientFd, serverFd)) {
     const t = byName(dump, name);
     assert.equal(t.state, state, `${name}\n${text}`);
