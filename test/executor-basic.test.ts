@@ -191,6 +191,30 @@ test("a trigger fired from another task completes", () => {
   assert.equal(t.polls, 2);
 });
 
+test("run with the inline reactor counts the park of an idle stretch that begins after a slice ran out", async () => {
+  // The first poll takes longer than an event-loop slice (8 ms), as it may on a loaded machine:
+  // the executor turns Node's loop before it parks, and that park must still be counted.
+  const r = await runModule(`
+    import { init, coroutine, wait, spawn, sleep, TcpListener } from "reactor-executor";
+    const ex = init({ reactor: "inline", name: "main", verbose: true });
+    const listener = TcpListener.bind("127.0.0.1:0");
+    await ex.run(coroutine(function* () {
+      const accepting = spawn(listener.accept());
+      const start = performance.now();
+      while (performance.now() - start < 30) {}
+      yield* wait(sleep(50));
+      accepting.abort();
+      try { yield* wait(accepting); } catch {}
+      listener.close();
+    }));
+    console.log("parks", ex.metrics().parks);
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split("\n").filter((l) => l.includes("Sleep until notified"));
+  assert.ok(lines.length >= 1 && lines.length <= 3, r.stdout);
+  assert.match(r.stdout, /^parks [123]$/m);
+});
+
 test("run with the inline reactor parks once per idle stretch, however many event-loop slices it takes", async () => {
   const r = await runModule(`
     import { init, coroutine, wait, spawn, sleep, TcpListener } from "reactor-executor";

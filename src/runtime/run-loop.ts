@@ -133,11 +133,12 @@ export async function runOnEventLoop<T>(host: RunHost, finish: () => T): Promise
         if (left > 0) {
           if (!slicing) host.parking(wait);
           host.collect(Math.min(wait, left));
+          slicing = !host.hasReady;
         } else {
+          // The slice ran out before this stretch parked: the park is counted after the turn.
           await eventLoopTurn();
           sliceStart = performance.now();
         }
-        slicing = !host.hasReady;
         continue;
       }
       // Promises pending: Node's loop must run while we wait, so the inline reactor looks at
