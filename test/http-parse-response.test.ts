@@ -250,6 +250,37 @@ test("malformed header lines and values", () => {
   assert.equal(parseError("HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n").message, 'invalid character in header value: "a\\rb"');
 });
 
+test("keepHeaders: false keeps the framing fields only, in any case, and checks every line as before", () => {
+  const lean = { keepHeaders: false } as const;
+  const head =
+    "HTTP/1.1 200 OK\r\nX-Long: a\r\n folded\r\nTRANSFER-encoding: chunked\r\nCONNECTION: Keep-Alive,\r\n\tclose\r\nDate: x\r\n\r\n";
+  const bytes = Buffer.from(`${head}3\r\nabc\r\n0\r\n\r\n`);
+  for (const cuts of [[], byteCuts(bytes.length)]) {
+    const { res } = feed(bytes, cuts, lean);
+    assert.deepEqual(summary(res), {
+      status: 200,
+      statusText: "OK",
+      headers: [
+        ["transfer-encoding", "chunked"],
+        ["connection", "Keep-Alive, close"],
+      ],
+      trailers: [],
+      body: "abc",
+    });
+  }
+  const parser = new ResponseParser(lean);
+  parser.push(Buffer.from("HTTP/1.1 204 No Content\r\nServer: s\r\nConnection: close\r\n\r\n"));
+  assert.equal(parser.keepAlive, false);
+  assert.equal(feed(Buffer.from("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"), [], lean).res.text(), "ok");
+  // A field that is not kept is checked all the same.
+  assert.equal(parseError("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", lean).message, 'malformed header line: "NoColon"');
+  assert.equal(parseError("HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", lean).message, 'malformed header line: "Bad Name: x"');
+  assert.equal(parseError("HTTP/1.1 200 OK\r\n folded\r\n\r\n", lean).message, 'malformed header line: " folded"');
+  assert.equal(parseError("HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", lean).message, 'invalid character in header value: "a\\rb"');
+  assert.equal(parseError("HTTP/1.1 200 OK\r\nX: a\r\n b\x7f\r\n\r\n", lean).message, 'invalid character in header value: "b\x7f"');
+  assert.equal(parseError("HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", lean).message, 'invalid Content-Length: "1x"');
+});
+
 test("invalid Content-Length values", () => {
   for (const value of ["abc", "-1", "1, 2", "", "1e3", "0x10"]) {
     assert.equal(

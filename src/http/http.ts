@@ -207,7 +207,7 @@ class HttpGetFuture extends HttpFuture<string> {
   }
 
   protected received(bytes: Buffer): string | undefined {
-    const parser = (this.parser ??= new ResponseParser({ maxBodyBytes: this.maxBodyBytes, discardBody: true }));
+    const parser = (this.parser ??= new ResponseParser({ maxBodyBytes: this.maxBodyBytes, discardBody: true, keepHeaders: false }));
     const complete = parser.push(bytes) !== undefined;
     const raw = this.raw;
     // The parser checks the body; this bounds what chunk framing adds to it.
@@ -224,7 +224,7 @@ class HttpGetFuture extends HttpFuture<string> {
   }
 
   protected ended(): string {
-    (this.parser ?? new ResponseParser({ discardBody: true })).end();
+    (this.parser ?? new ResponseParser({ discardBody: true, keepHeaders: false })).end();
     return this.text();
   }
 

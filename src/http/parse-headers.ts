@@ -44,8 +44,19 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** `TCHAR[c]` is 1 when the byte `c` may appear in a token. */
 const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
-/** Control characters other than HTAB: never allowed in a field value. */
-const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** A field value's chars: HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5), decoded as latin1. */
+const VALUE_CHARS = "[\\t\\x20-\\x7e\\x80-\\xff]*";
+/**
+ * Well-formed field lines from `lastIndex` to the end, the empty line that ends them optional (a
+ * head still arriving is checked by its complete lines). Line ends are the scanner's business.
+ */
+const FIELD_LINES = new RegExp(`(?:[!#$%&'*+\\-.^_\`|~0-9A-Za-z]+:${VALUE_CHARS}\\r?\\n)*(?:\\r?\\n)?$`, "y");
+/** {@link FIELD_LINES} where a line starting with SP or HTAB continues a field's value (obs-fold). */
+const FIELD_LINES_FOLDED = new RegExp(
+  `(?:[!#$%&'*+\\-.^_\`|~0-9A-Za-z]+:${VALUE_CHARS}\\r?\\n(?:[\\t ]${VALUE_CHARS}\\r?\\n)*)*(?:\\r?\\n)?$`,
+  "y",
+);
 
 /**
  * Whether `s` is an RFC 9110 token (the syntax of field names and methods).
@@ -90,7 +101,7 @@ export function quote(s: string, max = 80): string {
  * Header (or trailer) fields of a message: case-insensitive lookup, repeated names joined with
  * `", "`, iteration in the order names first appeared, with lower-case names.
  *
- * Stored as two parallel arrays, not a `Map`: a message has a handful of fields, and a linear scan
+ * Stored as one array of name and value in turn, not a `Map`: a message has a handful of fields, and a linear scan
  * over them costs less than hashing every freshly decoded name (this is on the path of every
  * response the client parses).
  *
@@ -105,16 +116,16 @@ export function quote(s: string, max = 80): string {
  * ```
  */
 export class HttpHeaders {
-  /** Lower-case names, one per field line received. */
-  private readonly names: string[] = [];
-  private readonly values: string[] = [];
+  /** Each field line received as two entries: its lower-case name, then its value. */
+  private readonly fields: string[] = [];
 
   /** The value of field `name` (any case), repeated lines joined with `", "`; `undefined` if absent. */
   get(name: string): string | undefined {
     const key = name.toLowerCase();
+    const fields = this.fields;
     let value: string | undefined;
-    for (let i = 0; i < this.names.length; i++) {
-      if (this.names[i] === key) value = value === undefined ? this.values[i] : `${value}, ${this.values[i]}`;
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === key) value = value === undefined ? fields[i + 1] : `${value}, ${fields[i + 1]}`;
     }
     return value;
   }
@@ -122,8 +133,9 @@ export class HttpHeaders {
   /** The value of each line of field `name` (any case), in the order received; empty if absent. */
   getAll(name: string): string[] {
     const key = name.toLowerCase();
+    const fields = this.fields;
     const values: string[] = [];
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] === key) values.push(this.values[i] as string);
+    for (let i = 0; i < fields.length; i += 2) if (fields[i] === key) values.push(fields[i + 1] as string);
     return values;
   }
 
@@ -137,24 +149,27 @@ export class HttpHeaders {
 
   /** Whether field `name` (any case) is present. */
   has(name: string): boolean {
-    return this.names.includes(name.toLowerCase());
+    const key = name.toLowerCase();
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i += 2) if (fields[i] === key) return true;
+    return false;
   }
 
   /** `[lower-case name, value]` pairs, one per distinct name, in the order the names first appeared. */
   entries(): IterableIterator<[string, string]> {
     const joined = new Map<string, string>();
-    for (let i = 0; i < this.names.length; i++) {
-      const name = this.names[i] as string;
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i] as string;
       const previous = joined.get(name);
-      joined.set(name, previous === undefined ? (this.values[i] as string) : `${previous}, ${this.values[i]}`);
+      joined.set(name, previous === undefined ? (fields[i + 1] as string) : `${previous}, ${fields[i + 1]}`);
     }
     return joined.entries();
   }
 
   /** Adds one field line; a name already present gets this value appended to its value. */
   append(name: string, value: string): void {
-    this.names.push(name.toLowerCase());
-    this.values.push(value);
+    this.fields.push(name.toLowerCase(), value);
   }
 }
 
@@ -230,7 +245,9 @@ function lineEnd(text: string, lf: number, pos: number): number {
  * Parses the field lines of a decoded block, from `pos` up to its empty line, into `headers`.
  * `text` is the block decoded as latin1, as found by {@link BlockScanner}; `unfold` says whether
  * obs-fold lines continue the previous value (client) or are an error (server); errors come from
- * `fail` with status 400.
+ * `fail` with status 400. With `only` (lower-case names), every line is checked the same way but
+ * only those fields are kept: a caller that needs the framing fields, not the others, does not
+ * pay for copying them.
  *
  * @example
  * ```ts
@@ -239,10 +256,25 @@ function lineEnd(text: string, lf: number, pos: number): number {
  * h.get("b"); // "2"
  * ```
  */
-export function parseFields(text: string, pos: number, headers: HttpHeaders, unfold: boolean, fail: MakeError): void {
+export function parseFields(
+  text: string,
+  pos: number,
+  headers: HttpHeaders,
+  unfold: boolean,
+  fail: MakeError,
+  only?: readonly string[],
+): void {
+  // One regular expression checks the whole block (what a well-formed message needs, and much
+  // faster than looking at each char from JS); only a block it refuses is checked line by line,
+  // to name what is wrong.
+  const grammar = unfold ? FIELD_LINES_FOLDED : FIELD_LINES;
+  grammar.lastIndex = pos;
+  const checked = grammar.test(text);
   // The last line is held back one step, so that an obs-fold line can still extend its value.
   let name: string | undefined;
   let value = "";
+  let kept = false;
+  let lines = false;
   for (;;) {
     const lf = text.indexOf("\n", pos);
     const next = lf < 0 ? text.length : lf;
@@ -250,29 +282,66 @@ export function parseFields(text: string, pos: number, headers: HttpHeaders, unf
     if (end === pos) break;
     const first = text.charCodeAt(pos);
     if (first === 32 || first === 9) {
-      if (!unfold || name === undefined) throw fail(`malformed header line: ${quote(text.slice(pos, end))}`, 400);
-      value = `${value} ${fieldValue(text, pos, end, fail)}`;
+      if (!checked && (!unfold || !lines)) throw malformedLine(text, pos, end, fail);
+      const from = valueStart(text, pos, end, checked, fail);
+      if (kept) value = `${value} ${text.slice(from, valueEnd(text, from, end))}`;
     } else {
-      const colon = text.indexOf(":", pos);
-      if (colon < 0 || colon > end) throw fail(`malformed header line: ${quote(text.slice(pos, end))}`, 400);
-      const fieldName = text.slice(pos, colon);
-      if (!TOKEN.test(fieldName)) throw fail(`malformed header line: ${quote(text.slice(pos, end))}`, 400);
-      if (name !== undefined) headers.append(name, value);
-      name = fieldName;
-      value = fieldValue(text, colon + 1, end, fail);
+      const colon = checked ? text.indexOf(":", pos) : tokenEnd(text, pos, end);
+      if (!checked && (colon === pos || text.charCodeAt(colon) !== 58)) throw malformedLine(text, pos, end, fail);
+      if (kept) headers.append(name as string, value);
+      lines = true;
+      name = only === undefined ? text.slice(pos, colon) : wanted(text, pos, colon, only);
+      kept = name !== undefined;
+      const from = valueStart(text, colon + 1, end, checked, fail);
+      if (kept) value = text.slice(from, valueEnd(text, from, end));
     }
     pos = next + 1;
   }
-  if (name !== undefined) headers.append(name, value);
+  if (kept) headers.append(name as string, value);
 }
 
-/** The value in `text[from..end)` without its surrounding spaces and tabs, checked for control characters. */
-function fieldValue(text: string, from: number, end: number, fail: MakeError): string {
+function malformedLine(text: string, pos: number, end: number, fail: MakeError): Error {
+  return fail(`malformed header line: ${quote(text.slice(pos, end))}`, 400);
+}
+
+/** The index of the first char from `pos` (up to `end`) that cannot be in a token. */
+function tokenEnd(text: string, pos: number, end: number): number {
+  while (pos < end && TCHAR[text.charCodeAt(pos)] === 1) pos++;
+  return pos;
+}
+
+/** The one of the lower-case `names` that `text[from..to)` is, in any case; else `undefined`. */
+function wanted(text: string, from: number, to: number, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    if (name.length !== to - from) continue;
+    let i = 0;
+    // Setting bit 0x20 lower-cases a letter, and turns no other token char into a letter or "-".
+    while (i < name.length && (text.charCodeAt(from + i) | 0x20) === name.charCodeAt(i)) i++;
+    if (i === name.length) return name;
+  }
+  return undefined;
+}
+
+/**
+ * Where the value in `text[from..end)` starts, past its leading spaces and tabs. Unless the block
+ * is already `checked`, throws if the value holds a control character (other than HTAB).
+ */
+function valueStart(text: string, from: number, end: number, checked: boolean, fail: MakeError): number {
   while (from < end && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
+  if (checked) return from;
+  for (let i = from; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) {
+      throw fail(`invalid character in header value: ${quote(text.slice(from, valueEnd(text, from, end)))}`, 400);
+    }
+  }
+  return from;
+}
+
+/** Where the value starting at `from` ends, before its trailing spaces and tabs. */
+function valueEnd(text: string, from: number, end: number): number {
   while (end > from && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
-  const value = text.slice(from, end);
-  if (BAD_VALUE_CHAR.test(value)) throw fail(`invalid character in header value: ${quote(value)}`, 400);
-  return value;
+  return end;
 }
 
 /**

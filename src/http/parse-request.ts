@@ -147,6 +147,8 @@ export const HOST_SYNTAX = String.raw`(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-
 const HOST = new RegExp(`^${HOST_SYNTAX}$`);
 
 const fail: MakeError = (message, status) => new HttpRequestError(status, message);
+/** What a check of the lines of a head not complete yet keeps of them: nothing. */
+const NO_FIELDS: readonly string[] = [];
 /** The body of every request without one: zero bytes cannot be changed, so one is shared. */
 const EMPTY = new Uint8Array(0);
 
@@ -345,7 +347,7 @@ export class RequestParser {
         pos = text.indexOf("\n") + 1;
         parseRequestLine(text.slice(0, pos - 2));
       }
-      parseFields(text, pos, new HttpHeaders(), false, fail);
+      parseFields(text, pos, new HttpHeaders(), false, fail, NO_FIELDS);
       this.checked = complete;
     }
     if (complete > 0 && (data[complete] === 32 || data[complete] === 9)) {

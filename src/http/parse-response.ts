@@ -78,6 +78,12 @@ export interface ResponseParserOptions {
   /** Check the body's framing and size but keep none of it (`body` is empty). Default false. */
   discardBody?: boolean;
   /**
+   * Keep every header field (default true). False: every field line is still checked, but
+   * `headers` holds only `Content-Length`, `Transfer-Encoding` and `Connection`, which framing and
+   * {@link ResponseParser.keepAlive} need; for a caller that wants the bytes, not the fields.
+   */
+  keepHeaders?: boolean;
+  /**
    * Hand the body over as it is decoded instead of keeping it (`body` is empty): each piece is
    * `data[start..end)`, valid during the call only. For a streamed body.
    */
@@ -103,6 +109,9 @@ export const DEFAULT_MAX_INTERIM_RESPONSES = 32;
 
 /** `HTTP-version SP status-code [SP reason-phrase]`; the reason may hold HTAB, SP, VCHAR, obs-text. */
 const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+
+/** The fields a parser made with `keepHeaders: false` keeps. */
+const FRAMING_FIELDS: readonly string[] = ["content-length", "transfer-encoding", "connection"];
 
 const HEAD = 0;
 const BODY = 1;
@@ -150,6 +159,7 @@ export class ResponseParser {
   private readonly noBody: boolean;
   private readonly maxHeaderBytes: number;
   private readonly maxInterim: number;
+  private readonly keptFields: readonly string[] | undefined;
   private readonly limits: BodyLimits;
   private state = HEAD;
   /** Interim responses skipped so far. */
@@ -175,6 +185,7 @@ export class ResponseParser {
     this.noBody = (options.method ?? "GET").toUpperCase() === "HEAD";
     this.maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
     this.maxInterim = options.maxInterimResponses ?? DEFAULT_MAX_INTERIM_RESPONSES;
+    this.keptFields = options.keepHeaders === false ? FRAMING_FIELDS : undefined;
     this.limits = {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       maxTrailerBytes: this.maxHeaderBytes,
@@ -307,18 +318,18 @@ export class ResponseParser {
   private parseHead(text: string): void {
     const lf = text.indexOf("\n");
     const line = text.slice(0, text.charCodeAt(lf - 1) === 13 ? lf - 1 : lf);
-    const match = STATUS_LINE.exec(line);
-    if (match === null) throw fail(`malformed status line: ${quote(line)}`, 400);
-    const status = Number(match[1]);
+    if (!STATUS_LINE.test(line)) throw fail(`malformed status line: ${quote(line)}`, 400);
+    // "HTTP/1.1 200 OK": the code is at 9..12, the reason (if any) after the space at 12.
+    const status = line.charCodeAt(9) * 100 + line.charCodeAt(10) * 10 + line.charCodeAt(11) - 48 * 111;
     if (status < 200 && status !== 101) {
       // An interim response: the real one follows.
       if (++this.interim > this.maxInterim) throw fail(`more than ${this.maxInterim} interim (1xx) responses`, 400);
       return;
     }
     this.status = status;
-    this.statusText = match[2] ?? "";
+    this.statusText = line.length > 13 ? line.slice(13) : "";
     this.http11 = line.charCodeAt(7) === 49; // "HTTP/1.1"[7]
-    parseFields(text, lf + 1, this.headers, true, fail);
+    parseFields(text, lf + 1, this.headers, true, fail, this.keptFields);
     const framing = this.framing();
     if (framing === 0) {
       this.finish(EMPTY, undefined);
