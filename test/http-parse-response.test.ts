@@ -180,6 +180,27 @@ test("lenient where RFC 9112 allows: bare LF line ends, obs-fold unfolded, empty
   assert.equal(chunked.text(), "hi");
 });
 
+test("a head ends at its first empty line, whichever line ends came first, in one read or many", () => {
+  const cases: [string, string][] = [
+    ["HTTP/1.1 200 OK\nContent-Length: 4\n\n\r\n\r\n", "\r\n\r\n"],
+    ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n\n\n", "\n\n"],
+    ["HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\nab", "ab"],
+    ["HTTP/1.1 200 OK\r\nContent-Length: 3\n\r\n\n\nx", "\n\nx"],
+  ];
+  for (const [response, body] of cases) {
+    const bytes = Buffer.from(response);
+    for (const cuts of [[], byteCuts(bytes.length)]) {
+      assert.equal(feed(bytes, cuts).res.text(), body, JSON.stringify({ response, pieces: cuts.length + 1 }));
+    }
+  }
+  // A read larger than the decoded-head path takes: the scanner finds the same end.
+  const large = Buffer.from(`HTTP/1.1 200 OK\nContent-Length: 5000\n\n${"y".repeat(5000)}`);
+  assert.equal(feed(large, []).res.body.length, 5000);
+  // A head over the limit in one small read is refused as it is in pieces.
+  const oversized = `HTTP/1.1 200 OK\r\nX: ${"z".repeat(100)}\r\n\r\n`;
+  assert.equal(parseError(oversized, { maxHeaderBytes: 64 }).message, "headers exceed 64 bytes");
+});
+
 test("truncation: EOF inside the headers", () => {
   assert.equal(parseError("").message, "connection closed before headers were complete");
   assert.equal(parseError("HTTP/1.1 200 OK\r\nContent-Le").message, "connection closed before headers were complete");

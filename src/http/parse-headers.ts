@@ -225,6 +225,11 @@ export class BlockScanner {
     }
   }
 
+  /** Whether no byte of the current block has been looked at yet. */
+  get fresh(): boolean {
+    return this.searched === 0;
+  }
+
   /** Whether no line ending has been seen yet in the current block (the start line is incomplete). */
   get inFirstLine(): boolean {
     return this.lineStart === 0;
@@ -270,6 +275,8 @@ export function parseFields(
   const grammar = unfold ? FIELD_LINES_FOLDED : FIELD_LINES;
   grammar.lastIndex = pos;
   const checked = grammar.test(text);
+  // A block already checked has nothing left to do when none of its fields is kept.
+  if (checked && only !== undefined && only.length === 0) return;
   // The last line is held back one step, so that an obs-fold line can still extend its value.
   let name: string | undefined;
   let value = "";
