@@ -39,11 +39,13 @@ export type MakeError = (message: string, status: number) => Error;
 /** The default limit on a message's head (start line, fields and the empty line), in bytes. */
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
+/** RFC 9110 `tchar`, as a regular-expression class: the one definition of a token's characters. */
+const TCHAR_CLASS = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
 /** RFC 9110 `token`: what a field name and a method are made of. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TOKEN = new RegExp(`^${TCHAR_CLASS}+$`);
 /** `TCHAR[c]` is 1 when the byte `c` may appear in a token. */
 const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0; c < 128; c++) TCHAR[c] = TOKEN.test(String.fromCharCode(c)) ? 1 : 0;
 
 /** A field value's chars: HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5), decoded as latin1. */
 const VALUE_CHARS = "[\\t\\x20-\\x7e\\x80-\\xff]*";
@@ -51,12 +53,9 @@ const VALUE_CHARS = "[\\t\\x20-\\x7e\\x80-\\xff]*";
  * Well-formed field lines from `lastIndex` to the end, the empty line that ends them optional (a
  * head still arriving is checked by its complete lines). Line ends are the scanner's business.
  */
-const FIELD_LINES = new RegExp(`(?:[!#$%&'*+\\-.^_\`|~0-9A-Za-z]+:${VALUE_CHARS}\\r?\\n)*(?:\\r?\\n)?$`, "y");
+const FIELD_LINES = new RegExp(`(?:${TCHAR_CLASS}+:${VALUE_CHARS}\\r?\\n)*(?:\\r?\\n)?$`, "y");
 /** {@link FIELD_LINES} where a line starting with SP or HTAB continues a field's value (obs-fold). */
-const FIELD_LINES_FOLDED = new RegExp(
-  `(?:[!#$%&'*+\\-.^_\`|~0-9A-Za-z]+:${VALUE_CHARS}\\r?\\n(?:[\\t ]${VALUE_CHARS}\\r?\\n)*)*(?:\\r?\\n)?$`,
-  "y",
-);
+const FIELD_LINES_FOLDED = new RegExp(`(?:${TCHAR_CLASS}+:${VALUE_CHARS}\\r?\\n(?:[\\t ]${VALUE_CHARS}\\r?\\n)*)*(?:\\r?\\n)?$`, "y");
 
 /**
  * Whether `s` is an RFC 9110 token (the syntax of field names and methods).
