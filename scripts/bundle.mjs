@@ -34,6 +34,7 @@ const common = {
   target: "node20",
   packages: "external",
   logLevel: "warning",
+  minifySyntax: true,
 };
 
 rmSync(bundle, { recursive: true, force: true });

@@ -37,7 +37,8 @@ import {
   type Waker,
 } from "reactor-executor";
 import { Trigger } from "./util/futures.js";
-import { MAX_POLL_COUNT, TaskStats } from "../src/runtime/task-stats.js";
+import { MAX_POLL_COUNT } from "../src/runtime/task-bits.js";
+import { CYCLE_TAG_LIMIT, CYCLE_TAG_SHIFT, rebasedTag } from "../src/runtime/dump.js";
 
 const THIS_FILE = /executor-dump\.test\.js:\d+:\d+/;
 
@@ -381,23 +382,29 @@ test("leaf futures name their source: accept, connect, write, lookup, promise, H
   }
 });
 
-test("task stats: slots follow swap-removes, grow past their first size, saturate, and rebase without going below -shift", () => {
-  const stats = new TaskStats();
-  for (let i = 0; i < 3000; i++) stats.added(i, i % 7);
-  stats.polled(2999, 40);
-  stats.polled(2999, 41);
-  stats.polled(-1, 99); // a task that finished while queued: nothing to count
-  assert.deepEqual([stats.polls(2999), stats.polledAt(2999)], [2, 41]);
-  stats.moved(2999, 5); // task 5 finished; the last task took its place
-  assert.deepEqual([stats.polls(5), stats.polledAt(5)], [2, 41]);
-  stats.words[0] = MAX_POLL_COUNT;
-  stats.polled(0, 50);
-  assert.equal(stats.polls(0), MAX_POLL_COUNT, "saturates instead of wrapping");
-  stats.added(1, 1000);
-  stats.rebase(3, 600);
-  assert.deepEqual([stats.polledAt(0), stats.polledAt(1), stats.polledAt(2)], [-550, 400, -598]);
-  stats.rebase(3, 600);
-  assert.deepEqual([stats.polledAt(0), stats.polledAt(1), stats.polledAt(2)], [-600, -200, -600], "long ago stays long ago");
-  stats.clear();
-  assert.equal(stats.words.length, 2048);
+test("a task's poll count saturates instead of wrapping, and a rebased cycle tag never goes below -shift", () => {
+  const ex = new Executor({ clock: new VirtualClock() });
+  const polls = ex.blockOn(
+    coroutine(function* () {
+      const h = spawn(
+        coroutine(function* () {
+          for (let i = 0; i < 3; i++) yield* wait(yieldNow());
+        }),
+        { name: "busy" },
+      );
+      (h as unknown as { polls: number }).polls = MAX_POLL_COUNT - 1;
+      yield* wait(yieldNow());
+      const first = byName(ex.dump(), "busy").polls;
+      yield* wait(yieldNow());
+      const second = byName(ex.dump(), "busy").polls;
+      yield* wait(h);
+      return [first, second];
+    }),
+  );
+  assert.deepEqual(polls, [MAX_POLL_COUNT, MAX_POLL_COUNT]);
+  assert.equal(rebasedTag(CYCLE_TAG_SHIFT + 50), 50);
+  assert.equal(rebasedTag(CYCLE_TAG_LIMIT - 1), CYCLE_TAG_LIMIT - 1 - CYCLE_TAG_SHIFT);
+  assert.equal(rebasedTag(2), 2 - CYCLE_TAG_SHIFT);
+  assert.equal(rebasedTag(-100), -CYCLE_TAG_SHIFT, "long ago stays long ago");
+  assert.equal(rebasedTag(-CYCLE_TAG_SHIFT), -CYCLE_TAG_SHIFT);
 });

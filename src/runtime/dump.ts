@@ -6,14 +6,13 @@
  *
  * Nothing here runs unless a dump is asked for, except {@link captureSpawnSite}, which an executor
  * with diagnostics on calls at each spawn; diagnostics are off by default for what that costs (a
- * stack capture per spawn, a microsecond or more). The polls are counted always, in a typed array
- * beside the live-task array (`task-stats.ts`), not in fields on the task: 16 bytes more a task.
+ * stack capture per spawn, a microsecond or more). The polls are counted always, by the task
+ * itself (`Task.run`), in two fields.
  *
- * Implementation notes: each task's polls and the cycle of its last poll are kept by the executor
- * beside its live-task array (`task-stats.ts`), the cycle as the executor's *cycle tag*, a 32-bit
- * integer. When the tag reaches {@link CYCLE_TAG_LIMIT} the executor moves every live task's tag
- * down by {@link CYCLE_TAG_SHIFT}, keeping none below minus that: a gap is exact below 2^29 cycles
- * and shown as at least that beyond.
+ * Implementation notes: a task keeps the cycle of its last poll as the executor's *cycle tag*, a
+ * small integer. When the tag reaches {@link CYCLE_TAG_LIMIT} the executor moves every live task's
+ * tag down by {@link CYCLE_TAG_SHIFT} ({@link rebasedTag}), keeping none below minus that: a gap is
+ * exact below 2^29 cycles and shown as at least that beyond.
  *
  * @module
  */
@@ -27,6 +26,11 @@ export type { ExecutorDump, TaskDump };
 export const CYCLE_TAG_LIMIT = 1 << 30;
 /** How far tags move down at a rebase. */
 export const CYCLE_TAG_SHIFT = 1 << 29;
+
+/** A task's last-poll tag after the executor's tag moved down by {@link CYCLE_TAG_SHIFT}. */
+export function rebasedTag(tag: number): number {
+  return Math.max(tag - CYCLE_TAG_SHIFT, -CYCLE_TAG_SHIFT);
+}
 
 /** A spawn site: the stack is captured at spawn and formatted only when a dump reads it. */
 export interface SpawnSite {

@@ -28,8 +28,8 @@
  *   refs are counted, which is how "something else can still wake us" is known.
  * - The task's own state machine is in `task.ts`; `run` with Node's loop in `run-loop.ts`; dumps
  *   in `dump.ts`, metrics in `metrics.ts` (counters are fields bumped where things happen, or
- *   once per cycle: nothing is allocated for them); each live task's polls and last-poll cycle in
- *   `task-stats.ts`, a typed array beside the live-task array.
+ *   once per cycle: nothing is allocated for them); each task counts its own polls and the cycle
+ *   of its last poll (`Task.run`).
  * - Another thread asks for a dump (the signal dump, `dump-signal.ts`) by waking the reserved
  *   slot `DUMP_SLOT` of this executor's inbox: the executor prints its dump to stderr when it
  *   drains the slot, from its own thread, under `blockOn` too.
@@ -48,7 +48,8 @@ import { REAL_CLOCK, VirtualClock, type Clock } from "./clock.js";
 import { getDefaultDriver, type IoDriver } from "./driver.js";
 import { writeExclusive, writeLine } from "./output.js";
 import { park } from "./parker.js";
-import { MAX_LIVE_TASKS, SKIPPED, THREW, Task, YIELDED, type JoinHandle } from "./task.js";
+import { SKIPPED, THREW, YIELDED } from "./task-bits.js";
+import { MAX_LIVE_TASKS, Task, type JoinHandle } from "./task.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { FailureReports } from "./failure-report.js";
 import { runOnEventLoop } from "./run-loop.js";
@@ -65,9 +66,17 @@ import {
 import { ExportTable } from "./export-table.js";
 import { checkFuture, describeValue } from "./arguments.js";
 import { executorDeadlock, executorPark, taskSpawn } from "./trace.js";
-import { CYCLE_TAG_LIMIT, CYCLE_TAG_SHIFT, captureSpawnSite, dumpTask, formatDump, type ExecutorDump, type SpawnSite } from "./dump.js";
+import {
+  CYCLE_TAG_LIMIT,
+  CYCLE_TAG_SHIFT,
+  captureSpawnSite,
+  rebasedTag,
+  dumpTask,
+  formatDump,
+  type ExecutorDump,
+  type SpawnSite,
+} from "./dump.js";
 import { formatExecutorMetrics, type ExecutorMetrics } from "./metrics.js";
-import { TaskStats } from "./task-stats.js";
 import { ParkEnd } from "./trace-buffer.js";
 import { ExecutorTrace } from "./trace-executor.js";
 import {
@@ -209,10 +218,8 @@ export class Executor {
   private unwatchClock: (() => void) | null = null;
   // Counters (see metrics()); parks and budgetExhaustions above are public fields already.
   private cycles = 0;
-  /** The cycle count as a 32-bit integer, for the task stats (see `dump.ts`). */
+  /** The cycle count as a 32-bit integer, for each task's last-poll cycle (see `dump.ts`). */
   private cycleTag = 0;
-  /** Polls and last-poll cycle tag of each live task, by its index in `tasks` (for dumps). */
-  private readonly stats = new TaskStats();
   private polls = 0;
   /** Tasks queued by `schedule`: wakes, plus the one queueing of each spawn. */
   private scheduled = 0;
@@ -310,9 +317,8 @@ export class Executor {
   spawnFrom<T>(future: Future<T>, options: SpawnOptions | undefined, caller: Function): JoinHandle<T> {
     checkFuture("spawn(future)", future);
     if (this.tasks.length >= MAX_LIVE_TASKS) throw new RuntimeError(`executor ${this.name}: more than ${MAX_LIVE_TASKS} live tasks`);
-    const task = new Task<T>(this, this.nextTaskId++, future, options?.name);
+    const task = new Task<T>(this, this.nextTaskId++, future, options?.name, this.cycleTag);
     task.index = this.tasks.length;
-    this.stats.added(task.index, this.cycleTag);
     const sites = this.spawnSites;
     if (sites !== null) sites.set(task, captureSpawnSite(caller));
     this.tasks.push(task);
@@ -364,7 +370,6 @@ export class Executor {
     if (last !== task) {
       this.tasks[i] = last;
       last.index = i;
-      this.stats.moved(this.tasks.length, i);
     }
   }
 
@@ -480,7 +485,6 @@ export class Executor {
     while (this.tasks.length > 0) this.tasks[this.tasks.length - 1]!.cancel(reason);
     this.ready.clear();
     if (tracing) this.tracedExit();
-    this.stats.clear();
     this.reports.flush();
     this.exports!.dispose();
     this.exports = null;
@@ -510,7 +514,7 @@ export class Executor {
     this.cycles++;
     if (++this.cycleTag === CYCLE_TAG_LIMIT) {
       this.cycleTag -= CYCLE_TAG_SHIFT;
-      this.stats.rebase(this.tasks.length, CYCLE_TAG_SHIFT);
+      for (const t of this.tasks) t.polledAt = rebasedTag(t.polledAt);
     }
     if (tracing) {
       this.traceLook();
@@ -531,7 +535,6 @@ export class Executor {
 
   private runReady(): void {
     const ready = this.ready;
-    const stats = this.stats;
     const tag = this.cycleTag;
     let n = 0;
     let yields = 0;
@@ -539,8 +542,7 @@ export class Executor {
     for (; n < POLLS_PER_LOOK; n++) {
       const task = ready.pop();
       if (task === undefined) break;
-      stats.polled(task.index, tag);
-      const r = task.run();
+      const r = task.run(tag);
       if (r === YIELDED) {
         ready.pushYielded(task);
         yields++;
@@ -554,7 +556,6 @@ export class Executor {
   /** {@link runReady}, recording each poll: one clock reading per poll, its end the next one's start. */
   private runReadyTraced(): void {
     const ready = this.ready;
-    const stats = this.stats;
     const tag = this.cycleTag;
     const id = this.traced().id;
     tracePolling(true);
@@ -565,8 +566,7 @@ export class Executor {
     for (; n < POLLS_PER_LOOK; n++) {
       const task = ready.pop();
       if (task === undefined) break;
-      stats.polled(task.index, tag);
-      const r = task.run();
+      const r = task.run(tag);
       const end = traceNow();
       if (r !== SKIPPED) tracePoll(start, end, r, task.id, id, takeTaskFlow(task));
       start = end;
@@ -665,9 +665,8 @@ export class Executor {
   dump(): ExecutorDump {
     const tag = this.cycleTag;
     const sites = this.spawnSites;
-    const stats = this.stats;
     const tasks = this.tasks
-      .map((t, i) => dumpTask(t, { polls: stats.polls(i), cyclesSincePoll: tag - stats.polledAt(i), spawnedAt: sites?.get(t) }))
+      .map((t) => dumpTask(t, { polls: t.polls, cyclesSincePoll: tag - t.polledAt, spawnedAt: sites?.get(t) }))
       .sort((a, b) => a.id - b.id);
     return { executor: this.name, threadId, cycles: this.cycles, tasks };
   }

@@ -9,7 +9,7 @@
  *
  * The task's state machine lives here and only here (as async-task's `state.rs`): the executor asks
  * the task to transition (`run`, `cancel`, `observe`) and never sets a bit itself. Each bit's
- * meaning, and which transitions set and clear it, is written at its constant below.
+ * meaning, and which transitions set and clear it, is written at its constant in `task-bits.ts`.
  *
  * Life of a task: spawned QUEUED -> `run` (RUNNING; QUEUED cleared) -> pending (waits for a wake,
  * which sets QUEUED and queues it), yielded (woken during the poll: QUEUED, queued by the
@@ -30,31 +30,26 @@
 import { CancelledError } from "../errors.js";
 import { PENDING, dropFuture, pollAfterReady, type Future, type Poll } from "../future/future.js";
 import { Waker } from "../future/waker.js";
+import {
+  ABORTING,
+  CANCELLED,
+  DONE,
+  FAILED,
+  FINISHED,
+  INDEX_SHIFT,
+  JOINED,
+  MAX_POLL_COUNT,
+  OBSERVED,
+  QUEUED,
+  RUNNING,
+  SKIPPED,
+  STATE_MASK,
+  TASK_BUDGET,
+  THREW,
+  WAITING,
+  YIELDED,
+} from "./task-bits.js";
 import { taskFinish } from "./trace.js";
-
-/**
- * Woken since its last poll began: in the ready queue, or, while `RUNNING`, to be put back when the
- * poll returns. Set by `wake` (not when `DONE`); cleared by `run` as the poll begins, and by `finish`.
- */
-const QUEUED = 1;
-/** Its future is being polled right now. Set by `run` as the poll begins; cleared when it returns (`run`, `finish`). */
-const RUNNING = 2;
-/** `abort()` came while `RUNNING`: cancel when the poll returns. Set by `abort`; cleared by `finish`. */
-const ABORTING = 4;
-/** Finished: `inner` holds the output or error, the future is gone. Set by `finish` only (from `run` or `cancel`); never cleared. */
-const DONE = 8;
-/** With `DONE`: the future threw. Set by `finish` (from `run`); never cleared. */
-const FAILED = 16;
-/** With `DONE`: aborted, or given up on when its executor ended. Set by `finish` (from `cancel`); never cleared. */
-const CANCELLED = 32;
-/**
- * The outcome reached someone: the handle returned or threw it (`poll`), a joiner was waiting when
- * it came (`finish`), or the executor rethrew it (`observe`, the main task). A failure with this
- * clear is reported on stderr. Never cleared.
- */
-const OBSERVED = 64;
-/** The handle returned the outcome: polling it again is a bug. Set by `poll` (of the handle); never cleared. */
-const JOINED = 128;
 
 /**
  * A joiner that only watches a task (a `JoinSet`'s entry): it is woken when the task finishes, but
@@ -62,23 +57,6 @@ const JOINED = 128;
  * outcome is taken from the handle (polled) in the same executor cycle.
  */
 export abstract class JoinWatcher extends Waker {}
-
-/** What {@link Task.run} did, for the executor. */
-export const SKIPPED = 0;
-/** Polled; pending until something wakes it. */
-export const WAITING = 1;
-/** Polled; it woke itself during the poll (a yield): queue it again, after a look at timers and I/O. */
-export const YIELDED = 2;
-/** Polled to completion (or cancelled by an `abort()` from inside the poll). */
-export const FINISHED = 3;
-/** Polled; the future threw: the task failed. */
-export const THREW = 4;
-
-/**
- * Units of cooperative budget a task gets per poll (tokio's figure). A leaf future that loops
- * spends one per unit of work through `Waker.consumeBudget()`.
- */
-export const TASK_BUDGET = 128;
 
 /**
  * Budget left to the task being polled on this thread. One variable serves every executor of the
@@ -128,8 +106,6 @@ export interface TaskOwner {
   reportWakerError(e: unknown): void;
 }
 
-const STATE_MASK = 0xff;
-const INDEX_SHIFT = 8;
 /**
  * The most tasks one executor holds alive at once: the live-task index shares a small integer
  * with the state bits (8,388,607; at ~150 bytes each, more than a default heap holds).
@@ -144,6 +120,15 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   private word = 0;
   /** The waker of whoever awaits the handle. */
   private joiner: Waker | null = null;
+  /**
+   * Polls so far, for task dumps; saturates at {@link MAX_POLL_COUNT}. With {@link polledAt}, in
+   * the task and not in a table beside the executor's live-task array: the poll already has the
+   * task's object at hand, and a second memory stream cost ~1 ns a poll (W3), more than the 16 bytes
+   * a task the two fields take.
+   */
+  polls = 0;
+  /** The executor's cycle tag (see `dump.ts`) at the task's last poll, or at its spawn. */
+  polledAt: number;
 
   /**
    * The future while the task runs; once DONE, its output (or error). One field for both keeps the
@@ -156,9 +141,11 @@ export class Task<T> extends Waker implements JoinHandle<T> {
     readonly id: number,
     future: Future<T>,
     name: string | undefined,
+    spawnedAt: number,
   ) {
     super();
     this.inner = future;
+    this.polledAt = spawnedAt;
     if (name !== undefined) executor.taskNames.set(this, name);
   }
 
@@ -254,13 +241,16 @@ export class Task<T> extends Waker implements JoinHandle<T> {
 
   /**
    * Polls the future once, for an executor that took the task off its ready queue, with a fresh
-   * budget. Returns {@link SKIPPED} (it had finished while queued), {@link WAITING},
-   * {@link YIELDED}, {@link FINISHED} or {@link THREW}.
+   * budget, and counts the poll at the executor's cycle tag `tag`. Returns {@link SKIPPED} (it had
+   * finished while queued), {@link WAITING}, {@link YIELDED}, {@link FINISHED} or {@link THREW}.
    */
-  run(): number {
+  run(tag: number): number {
     const w = this.word;
     if ((w & DONE) !== 0) return SKIPPED;
     this.word = (w & ~QUEUED) | RUNNING;
+    const p = this.polls;
+    if (p !== MAX_POLL_COUNT) this.polls = p + 1;
+    this.polledAt = tag;
     budget = TASK_BUDGET;
     let r: unknown;
     try {
