@@ -226,10 +226,26 @@ function fdCount(): number {
   }).length;
 }
 
-async function settle(before: number): Promise<number> {
+/** Threads of this process, Node's own included. */
+function threadCount(): number {
+  return readdirSync("/proc/self/task").length;
+}
+
+/**
+ * Waits up to 15 s for the threads and then the open fds to come back to `before`; returns the
+ * fd count it last read. The threads first (a thread closes its fds before it goes): a thread terminated before it started has its OS
+ * thread still starting, under load for seconds, and it opens its event loop's fds (epoll,
+ * eventfd, pipe) and closes them again before it goes; fds counted before it has gone could be
+ * back at the baseline only for the moment.
+ */
+async function settle(before: { fds: number; threads: number }): Promise<number> {
   const deadline = Date.now() + 15_000;
-  while (fdCount() !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return fdCount();
+  for (;;) {
+    const threadsGone = threadCount() <= before.threads;
+    const n = fdCount();
+    if ((threadsGone && n === before.fds) || Date.now() >= deadline) return n;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 // Warm up: the first thread opens fds Node keeps for later threads; the baseline comes after it.
@@ -237,8 +253,9 @@ const [warmTx, warmRx] = threadChannel<number>(1);
 await spawnThread({ name: "warm-up", module: programs, export: "sendThenReturn", args: [warmTx, 0], transfer: [warmTx] }).joinAsync();
 warmRx.close();
 await new Promise((r) => setTimeout(r, 100));
-const fdsBefore = await settle(fdCount());
+const threadsBefore = threadCount();
+const fdsBefore = await settle({ fds: fdCount(), threads: threadsBefore });
 const work = timeout(main(), 60_000);
 const report = runner === "blockOn" ? executor.blockOn(work) : await executor.run(work);
-const fdsAfter = await settle(fdsBefore);
+const fdsAfter = await settle({ fds: fdsBefore, threads: threadsBefore });
 console.log(JSON.stringify({ ...report, fdsBefore, fdsAfter } satisfies ChannelFaultReport));
