@@ -21,7 +21,7 @@ import { isDeepStrictEqual } from "node:util";
 import { HttpParseError } from "../src/errors.js";
 import type { HttpHeaders } from "../src/http/parse-headers.js";
 import { HttpRequestError, RequestParser } from "../src/http/parse-request.js";
-import { ResponseParser, type HttpResponse } from "../src/http/parse-response.js";
+import { ResponseParser, plainResponseEnd, type HttpResponse } from "../src/http/parse-response.js";
 
 interface ExpectedMessage {
   method: string;
@@ -339,4 +339,68 @@ test(`llhttp's corpus: agreement rate, fed whole and byte by byte (${corpus.case
   }
   for (const line of lines) t.diagnostic(line);
   assert.deepEqual(unexpected, [], lines.join("\n"));
+});
+
+test("plainResponseEnd finds the end ResponseParser finds, or leaves the response to it: corpus cases and one-byte changes of their heads", (t) => {
+  const limit = 1 << 20;
+  let plain = 0;
+  let checked = 0;
+  const check = (input: Buffer, what: string): void => {
+    checked++;
+    const end = plainResponseEnd(input, limit);
+    if (end < 0) return;
+    plain++;
+    // What Http.get's parser would make of the same read.
+    const parser = new ResponseParser({ maxBodyBytes: limit, discardBody: true, keepHeaders: false });
+    let r: HttpResponse | undefined;
+    try {
+      r = parser.push(input);
+    } catch (e) {
+      assert.fail(`${what}: plainResponseEnd found ${end}, the parser refused it: ${(e as Error).message}`);
+    }
+    assert.notEqual(r, undefined, `${what}: plainResponseEnd found ${end}, the parser wants more bytes`);
+    assert.equal(input.length - parser.unusedBytes, end, `${what}: a different end`);
+  };
+  const changes = [0x00, 0x09, 0x0a, 0x0d, 0x20, 0x2c, 0x30, 0x3a, 0x41, 0x7f, 0xe9];
+  for (const c of corpus.cases) {
+    if (!c.meta.type.startsWith("response")) continue;
+    const input = Buffer.from(c.input, "latin1");
+    check(input, c.id);
+    const head = input.indexOf("\r\n\r\n");
+    for (let i = 0; i < (head < 0 ? input.length : head + 4); i++) {
+      for (const b of changes) {
+        if (input[i] === b) continue;
+        const changed = Buffer.from(input);
+        changed[i] = b;
+        check(changed, `${c.id}, byte ${i} made 0x${b.toString(16)}`);
+      }
+    }
+  }
+  // Each rule of the fast path, next to what the parser does with the same bytes.
+  const heads = [
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello",
+    "\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.0 200 OK\nCONTENT-LENGTH:\t5 \ncoNNection: close\n\nhello",
+    "HTTP/1.1 200\r\ncontent-length: 0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nConnection: close\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello",
+  ];
+  for (const h of heads) check(Buffer.from(h, "latin1"), JSON.stringify(h));
+  for (const extra of ["", "HTTP/1.1 200 OK\r\n", "garbage"]) {
+    check(Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello${extra}`), `a body followed by "${extra}"`);
+  }
+  t.diagnostic(`plainResponseEnd took ${plain} of ${checked} inputs; the parser found the same end for each`);
+  // The fast path must be taken often enough for the comparison to mean something.
+  assert.ok(plain >= 1000, `plainResponseEnd took ${plain} of ${checked} inputs`);
 });

@@ -47,7 +47,7 @@ import { named, scratch } from "./client-request.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./parse-body.js";
 import { PendingBytes } from "./parse-buffer.js";
 import { DEFAULT_MAX_HEADER_BYTES } from "./parse-headers.js";
-import { ResponseParser, type HttpResponse } from "./parse-response.js";
+import { ResponseParser, plainResponseEnd, type HttpResponse } from "./parse-response.js";
 import { serializeRequest, type RequestOptions } from "./serialize.js";
 import type { HttpStreamResponse } from "./stream-response.js";
 import { resolveTarget, type HttpAddressOptions, type HttpTarget } from "./target.js";
@@ -207,11 +207,19 @@ class HttpGetFuture extends HttpFuture<string> {
   }
 
   protected received(bytes: Buffer): string | undefined {
+    // The parser checks the body; this bounds what chunk framing adds to it.
+    const maxBytes = this.maxBodyBytes + DEFAULT_MAX_HEADER_BYTES;
+    if (this.parser === null) {
+      // The usual response, whole in the first read, needs no parser (see plainResponseEnd).
+      const end = plainResponseEnd(bytes, this.maxBodyBytes);
+      if (end >= 0) {
+        if (end > maxBytes) throw new HttpParseError(`response exceeds ${maxBytes} bytes`);
+        return bytes.toString("utf8", 0, end);
+      }
+    }
     const parser = (this.parser ??= new ResponseParser({ maxBodyBytes: this.maxBodyBytes, discardBody: true, keepHeaders: false }));
     const complete = parser.push(bytes) !== undefined;
     const raw = this.raw;
-    // The parser checks the body; this bounds what chunk framing adds to it.
-    const maxBytes = this.maxBodyBytes + DEFAULT_MAX_HEADER_BYTES;
     if (raw === null && complete) {
       // The whole response in one read, the usual case: decoded from the read buffer, not copied.
       const end = bytes.length - parser.unusedBytes;

@@ -49,13 +49,15 @@ for (let c = 0; c < 128; c++) TCHAR[c] = TOKEN.test(String.fromCharCode(c)) ? 1 
 
 /** A field value's chars: HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5), decoded as latin1. */
 const VALUE_CHARS = "[\\t\\x20-\\x7e\\x80-\\xff]*";
+/** A well-formed field line and its line end (CRLF or a bare LF), as a regular expression's source. */
+export const FIELD_LINE = `${TCHAR_CLASS}+:${VALUE_CHARS}\\r?\\n`;
 /**
  * Well-formed field lines from `lastIndex` to the end, the empty line that ends them optional (a
  * head still arriving is checked by its complete lines). Line ends are the scanner's business.
  */
-const FIELD_LINES = new RegExp(`(?:${TCHAR_CLASS}+:${VALUE_CHARS}\\r?\\n)*(?:\\r?\\n)?$`, "y");
+const FIELD_LINES = new RegExp(`(?:${FIELD_LINE})*(?:\\r?\\n)?$`, "y");
 /** {@link FIELD_LINES} where a line starting with SP or HTAB continues a field's value (obs-fold). */
-const FIELD_LINES_FOLDED = new RegExp(`(?:${TCHAR_CLASS}+:${VALUE_CHARS}\\r?\\n(?:[\\t ]${VALUE_CHARS}\\r?\\n)*)*(?:\\r?\\n)?$`, "y");
+const FIELD_LINES_FOLDED = new RegExp(`(?:${FIELD_LINE}(?:[\\t ]${VALUE_CHARS}\\r?\\n)*)*(?:\\r?\\n)?$`, "y");
 
 /**
  * Whether `s` is an RFC 9110 token (the syntax of field names and methods).

@@ -27,7 +27,17 @@
 import { HttpParseError } from "../errors.js";
 import { DEFAULT_MAX_BODY_BYTES, BodyDecoder, parseContentLength, type BodyFraming, type BodyLimits } from "./parse-body.js";
 import { asBuffer, latin1, PendingBytes } from "./parse-buffer.js";
-import { BlockScanner, DEFAULT_MAX_HEADER_BYTES, HttpHeaders, listItems, parseFields, quote, type MakeError } from "./parse-headers.js";
+import { decimalValue } from "./decimal.js";
+import {
+  BlockScanner,
+  DEFAULT_MAX_HEADER_BYTES,
+  FIELD_LINE,
+  HttpHeaders,
+  listItems,
+  parseFields,
+  quote,
+  type MakeError,
+} from "./parse-headers.js";
 
 /**
  * A parsed HTTP response.
@@ -107,8 +117,16 @@ export interface ResponseHead {
 /** The default limit on interim responses before a final one. */
 export const DEFAULT_MAX_INTERIM_RESPONSES = 32;
 
-/** `HTTP-version SP status-code [SP reason-phrase]`; the reason may hold HTAB, SP, VCHAR, obs-text. */
-const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+/**
+ * `HTTP-version SP status-code [SP reason-phrase]` as a regular expression's source, the version's
+ * minor digit, the code and the reason captured; the reason may hold HTAB, SP, VCHAR, obs-text.
+ */
+const STATUS_LINE_SOURCE = "HTTP\\/1\\.([01]) ([1-9]\\d\\d)(?: ([\\t\\x20-\\x7e\\x80-\\xff]*))?";
+const STATUS_LINE = new RegExp(`^${STATUS_LINE_SOURCE}$`);
+/** A whole head without obs-fold lines, from `lastIndex`: status line, field lines, the empty line. */
+const PLAIN_HEAD = new RegExp(`${STATUS_LINE_SOURCE}\\r?\\n(?:${FIELD_LINE})*\\r?\\n`, "y");
+/** In a head {@link PLAIN_HEAD} matched, a framing field's line: its name, and its value trimmed. */
+const FRAMING_LINE = /^(content-length|transfer-encoding|connection):[ \t]*(.*?)[ \t]*\r?$/gim;
 
 /** The largest read whose head is looked for in its decoded text (see `feed`). */
 const WHOLE_READ_BYTES = 4096;
@@ -123,6 +141,46 @@ function headEnd(text: string): number {
   const lfcrlf = text.indexOf("\n\r\n");
   if (lflf < 0) return lfcrlf < 0 ? -1 : lfcrlf + 3;
   return lfcrlf < 0 || lflf < lfcrlf ? lflf + 2 : lfcrlf + 3;
+}
+
+/**
+ * Where the response that `data` holds from its start ends, when it is a plain one: a final
+ * status (200 or more; not 204 or 304), no obs-fold line, no `Transfer-Encoding`, one
+ * `Content-Length` whose body is all in `data`, and a head within the default header limit. Then
+ * a `ResponseParser` for a GET with default limits but `maxBodyBytes` would find the same end (it
+ * makes the same checks; the conformance test holds the two to it). Anything else gives -1,
+ * well-formed or not: the parser decides those. Nothing is built but the head's text, so the
+ * check costs little from its first call, before the JIT has seen the parser: `Http.get`'s
+ * usual response (`W2`).
+ *
+ * @example
+ * ```ts
+ * plainResponseEnd(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi!"), 1024); // 40
+ * plainResponseEnd(Buffer.from("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), 1024); // -1
+ * ```
+ */
+export function plainResponseEnd(data: Buffer, maxBodyBytes: number): number {
+  const text = latin1(data, 0, Math.min(data.length, DEFAULT_MAX_HEADER_BYTES));
+  PLAIN_HEAD.lastIndex = 0;
+  const head = PLAIN_HEAD.exec(text);
+  if (head === null) return -1;
+  const end = head[0].length;
+  const status = Number(head[2]);
+  if (status < 200 || status === 204 || status === 304) return -1;
+  let length = -1;
+  let connection = false;
+  const fields = end === text.length ? text : text.slice(0, end);
+  FRAMING_LINE.lastIndex = 0;
+  for (let f = FRAMING_LINE.exec(fields); f !== null; f = FRAMING_LINE.exec(fields)) {
+    // The names differ in length: content-length 14, transfer-encoding 17, connection 10.
+    const name = f[1]!.length;
+    if (name === 14 && length < 0) length = decimalValue(f[2]!);
+    else if (name === 10 && !connection) connection = true;
+    else return -1; // Transfer-Encoding, or a field twice: the parser's rules for those
+    if (length !== length) return -1; // NaN: a list, or not a length at all
+  }
+  if (length < 0 || length > maxBodyBytes || data.length - end < length) return -1;
+  return end + length;
 }
 
 /** The fields a parser made with `keepHeaders: false` keeps. */
