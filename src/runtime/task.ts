@@ -121,10 +121,10 @@ export class Task<T> extends Waker implements JoinHandle<T> {
   /** The waker of whoever awaits the handle. */
   private joiner: Waker | null = null;
   /**
-   * Polls so far, for task dumps; saturates at {@link MAX_POLL_COUNT}. With {@link polledAt}, in
-   * the task and not in a table beside the executor's live-task array: the poll already has the
-   * task's object at hand, and a second memory stream cost ~1 ns a poll (W3), more than the 16 bytes
-   * a task the two fields take.
+   * Polls so far, for task dumps; saturates at 2^31 - 1. With {@link polledAt}, kept in the task,
+   * whose object the poll already has at hand: kept in a table beside the executor's live-task
+   * array, the two took a second memory stream, ~1 ns a poll in W3, where here they take 16 bytes
+   * a task.
    */
   polls = 0;
   /** The executor's cycle tag (see `dump.ts`) at the task's last poll, or at its spawn. */
