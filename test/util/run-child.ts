@@ -43,6 +43,12 @@ export function runNode(args: string[], options: RunOptions = {}): Promise<Child
     let timedOut = false;
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    // A read error on the child's output ends that stream, and the child's exit still comes: it
+    // is said in stderr, where the test's assertions show it, rather than thrown as an uncaught
+    // 'error' that fails the test whatever the child did.
+    const streamError = (which: string) => (e: Error) => (stderr += `\n[runNode: reading the child's ${which}: ${e.message}]\n`);
+    child.stdout.on("error", streamError("stdout"));
+    child.stderr.on("error", streamError("stderr"));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGKILL");
