@@ -210,12 +210,10 @@ class HttpGetFuture extends HttpFuture<string> {
     // The parser checks the body; this bounds what chunk framing adds to it.
     const maxBytes = this.maxBodyBytes + DEFAULT_MAX_HEADER_BYTES;
     if (this.parser === null) {
-      // The usual response, whole in the first read, needs no parser (see plainResponseEnd).
+      // The usual response, whole in the first read, needs no parser (see plainResponseEnd); its
+      // head and body are within the limits already, so within maxBytes.
       const end = plainResponseEnd(bytes, this.maxBodyBytes);
-      if (end >= 0) {
-        if (end > maxBytes) throw new HttpParseError(`response exceeds ${maxBytes} bytes`);
-        return bytes.toString("utf8", 0, end);
-      }
+      if (end >= 0) return bytes.toString("utf8", 0, end);
     }
     const parser = (this.parser ??= new ResponseParser({ maxBodyBytes: this.maxBodyBytes, discardBody: true, keepHeaders: false }));
     const complete = parser.push(bytes) !== undefined;

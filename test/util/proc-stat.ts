@@ -33,7 +33,16 @@ export function cpuTicks(pid: number): number {
 
 /** Every thread of this process. */
 export function threads(): ThreadSched[] {
-  return readdirSync("/proc/self/task").map((tid) => sched(`/proc/self/task/${tid}/stat`));
+  return threadIds().map((tid) => sched(`/proc/self/task/${tid}/stat`));
+}
+
+/** How many threads this process has, Node's own included. */
+export function threadCount(): number {
+  return threadIds().length;
+}
+
+function threadIds(): string[] {
+  return readdirSync("/proc/self/task");
 }
 
 /** The calling thread. */

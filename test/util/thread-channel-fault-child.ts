@@ -21,6 +21,7 @@ import {
 } from "../../src/index.js";
 import { readdirSync, readlinkSync } from "node:fs";
 import { openFdCount } from "./fds.js";
+import { threadCount } from "./proc-stat.js";
 
 /** What the child prints. */
 export interface ChannelFaultReport {
@@ -224,11 +225,6 @@ function fdCount(): number {
       return false; // the directory's own fd, closed by now
     }
   }).length;
-}
-
-/** Threads of this process, Node's own included. */
-function threadCount(): number {
-  return readdirSync("/proc/self/task").length;
 }
 
 /**
